@@ -1,0 +1,75 @@
+"""Settings come from environment variables only, so one build runs anywhere.
+
+Development gets safe defaults (SQLite in the instance folder, an embedded Redis); production
+(``APP_ENV=production``) refuses to start without a real ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+LANGUAGES = ("ru", "kk", "en")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration we can safely run with."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from ``environ`` (``os.environ`` by default).
+
+    :raise ConfigError: in production without a real secret key.
+    """
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development").strip().lower()
+    production = app_env == "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if production and (not secret_key or secret_key == DEV_SECRET_KEY or len(secret_key) < 32):
+        raise ConfigError(
+            "APP_ENV=production needs SECRET_KEY set to a random value of at least 32 characters "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+
+    database_url = env.get("DATABASE_URL", "")
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret_key or DEV_SECRET_KEY,
+        # Empty means "SQLite file in the instance folder"; create_app fills it in.
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url) if database_url else "",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 8 * 3600)),
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already
+        # Generous for forms; imports will stream large files separately.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LANGUAGE", "ru") if env.get(
+            "DEFAULT_LANGUAGE", "ru") in LANGUAGES else "ru",
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Almaty"),
+        "LANGUAGES": LANGUAGES,
+        "PAGE_SIZE": 50,
+        "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }

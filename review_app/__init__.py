@@ -1,0 +1,49 @@
+"""Review system for the regulatory guillotine: cancel, revise or keep each requirement."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+import config as app_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by ``config`` (tests).
+
+    Binds extensions and registers blueprints, CLI commands and error handlers; touches no
+    database or network.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(app_config.from_env())
+    if config:
+        app.config.from_mapping(config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "review.db")
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from review_app import auth, cli, errors, health, i18n, requirements, reviews
+    from review_app.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
+                                                     "migrations"))
+    csrf.init_app(app)
+    from review_app import database
+
+    database.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    requirements.init_app(app)
+    reviews.init_app(app)
+    health.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,33 @@
+"""Signing in and out, and loading the signed-in user for each request."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from review_app.auth.models import User
+from review_app.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Accept the cookie only while its nonce matches: logout and deactivation end sessions."""
+    ident, _, nonce = user_id.partition(".")
+    if not ident.isdigit() or not nonce:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.id == int(ident)))
+    if user is None or user.session_nonce != nonce or not user.active:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    from review_app.auth.routes import bp
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.register_blueprint(bp)

@@ -1,0 +1,98 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from review_app.auth.forms import LoginForm
+from review_app.auth.models import User, password_hash_method
+from review_app.extensions import db
+from review_app.redis_conn import get_redis
+from review_app.time import utcnow
+from review_app.urls import safe_next_url
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger("review_app.auth")
+
+FAILED_WINDOW_SECONDS = 15 * 60
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password", method=password_hash_method())
+
+
+def _failure_key(email: str) -> str:
+    return f"login-failures:{request.remote_addr}:{email}"
+
+
+def _too_many_failures(email: str) -> bool:
+    """Rate-limit guessing per address and account; if Redis is down, do not lock people out."""
+    try:
+        count = get_redis().get(_failure_key(email))
+    except redis.RedisError:
+        log.exception("login rate limit unavailable")
+        return False
+    return count is not None and int(count) >= current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _note_failure(email: str) -> None:
+    try:
+        pipe = get_redis().pipeline()
+        pipe.incr(_failure_key(email))
+        pipe.expire(_failure_key(email), FAILED_WINDOW_SECONDS)
+        pipe.execute()
+    except redis.RedisError:
+        log.exception("login rate limit unavailable")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("requirements.index"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if _too_many_failures(email):
+            flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            # Spend the same time as a real check, so timing does not reveal who exists.
+            check_password_hash(_dummy_hash(), form.password.data)
+        elif user.check_password(form.password.data) and user.active:
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            log.info("signed in: %s", email)
+            return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
+        _note_failure(email)
+        log.warning("failed sign-in: %s", email)
+        # One message whatever was wrong, so the form does not reveal who has an account.
+        flash(_("Wrong email or password, or the account is deactivated."), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End the session for real: the old cookie stops working even if someone kept a copy."""
+    current_user.end_all_sessions()
+    db.session.commit()
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,65 @@
+"""Command-line tools for operators: ``flask --app wsgi seed-demo``, ``create-user``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from review_app.auth.models import GlobalRole, User
+from review_app.extensions import db
+from review_app.requirements.models import Requirement
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--requirements", "count", default=10_000, show_default=True,
+              type=click.IntRange(1, 2_000_000), help="How many requirements to create.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+def seed_demo_command(seed: int, count: int, if_empty: bool) -> None:
+    """Fill an empty database with 44 areas, demo accounts and realistic requirements."""
+    from review_app import demo
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)):
+        if if_empty:
+            click.echo("The database already has data; demo data not added.")
+            return
+        raise click.ClickException(
+            "The database already has requirements; demo data is only added to an empty one.")
+    started = time.perf_counter()
+    report = demo.seed_demo(db.session, seed=seed, requirement_count=count)
+    db.session.commit()
+    click.echo(f"Demo data created in {time.perf_counter() - started:.1f} s: "
+               + ", ".join(f"{n} {what}" for what, n in report.items()))
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in GlobalRole]), default=None,
+              help="Global role; leave out for people who work only in their areas.")
+@click.option("--language", type=click.Choice(["ru", "kk", "en"]), default="ru")
+@click.password_option()
+def create_user_command(email: str, display_name: str, role: str | None, language: str,
+                        password: str) -> None:
+    """Create an account, e.g. the first admin of a new installation."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("needs an email address", param_hint="--email")
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="password")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise click.ClickException(f"An account for {email} already exists.")
+    user = User(email=email, display_name=display_name.strip(), language=language,
+                global_role=GlobalRole(role) if role else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {email}" + (f" ({role})" if role else ""))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

@@ -1,0 +1,61 @@
+"""Error pages in the app's layout, with words a user can act on; JSON for JSON clients."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("review_app.errors")
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Check what you entered.")),
+    403: (_l("Not allowed"),
+          _l("You do not have permission for this. If you think you should, ask your area lead "
+             "or an administrator.")),
+    404: (_l("Not found"), _l("There is nothing at this address. It may have been mistyped.")),
+    405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
+    413: (_l("Too large"), _l("What you sent is too large. Shorten the text or split the file.")),
+    429: (_l("Too many requests"), _l("Too many attempts. Wait a few minutes and try again.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred and was logged. Nothing you entered was saved; "
+             "please try again.")),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def render_error(code: int, message: str | None = None):
+    title, default = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    text = message or str(default)
+    if _wants_json():
+        return jsonify(error=str(title), message=text), code
+    return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return render_error(400, str(_l("Your form expired or did not come from this site. "
+                                        "Go back, reload the page and submit it again.")))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(error: InternalServerError):
+        log.error("unhandled error on %s %s", request.method, request.path,
+                  exc_info=error.original_exception)
+        from review_app.extensions import db
+
+        db.session.rollback()
+        return render_error(500)

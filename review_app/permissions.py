@@ -1,0 +1,99 @@
+"""Who may do what: the one place every route, CLI command and job asks.
+
+Deny by default. Area-scoped rules look at the user's membership in the requirement's area;
+managers and admins see every area. A refusal is logged with who, what and on which object.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import AnonymousUserMixin
+
+from review_app.auth.models import AreaRole, User
+from review_app.requirements.models import Requirement
+
+log = logging.getLogger("review_app.permissions")
+
+AnyUser = User | AnonymousUserMixin
+
+
+def _member_role(user: AnyUser, area_id: int) -> AreaRole | None:
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    return user.area_roles.get(area_id)
+
+
+def _signed_in(user: AnyUser) -> bool:
+    return isinstance(user, User) and user.is_active
+
+
+def can_view_area(user: AnyUser, area_id: int) -> bool:
+    if not _signed_in(user):
+        return False
+    return user.sees_all_areas or _member_role(user, area_id) is not None
+
+
+def can_view(user: AnyUser, req: Requirement) -> bool:
+    return can_view_area(user, req.area_id)
+
+
+def can_propose(user: AnyUser, req: Requirement) -> bool:
+    """Reviewers and leads propose in their own areas; managers and admins do not."""
+    return _member_role(user, req.area_id) in (AreaRole.REVIEWER, AreaRole.LEAD)
+
+
+def can_decide(user: AnyUser, req: Requirement) -> bool:
+    """Approve or return: the lead of the requirement's area (own proposals are refused later)."""
+    return _member_role(user, req.area_id) == AreaRole.LEAD
+
+
+def can_reopen(user: AnyUser, req: Requirement) -> bool:
+    if not _signed_in(user):
+        return False
+    return user.is_admin or _member_role(user, req.area_id) == AreaRole.LEAD
+
+
+def can_comment(user: AnyUser, req: Requirement) -> bool:
+    return can_view(user, req)
+
+
+def visible_area_filter(user: AnyUser) -> sa.ColumnElement[bool]:
+    """A WHERE clause limiting requirements to the areas ``user`` may see."""
+    if not _signed_in(user):
+        return sa.false()
+    if user.sees_all_areas:
+        return sa.true()
+    area_ids = list(user.area_roles)
+    return Requirement.area_id.in_(area_ids) if area_ids else sa.false()
+
+
+def visible_area_ids(user: AnyUser) -> set[int] | None:
+    """The ids of the areas ``user`` may see, or None for all of them."""
+    if _signed_in(user) and user.sees_all_areas:
+        return None
+    return set(user.area_roles) if _signed_in(user) else set()
+
+
+def lead_area_ids(user: AnyUser) -> set[int]:
+    if not _signed_in(user):
+        return set()
+    return {a for a, role in user.area_roles.items() if role == AreaRole.LEAD}
+
+
+def log_denied(user: AnyUser, action: str, target: object) -> None:
+    who = user.email if isinstance(user, User) else "anonymous"
+    log.warning("permission denied: user=%s action=%s target=%r", who, action, target)
+
+
+def require(allowed: bool, user: AnyUser, action: str, target: object) -> None:
+    """Abort with 403 (and log it) unless ``allowed``.
+
+    :raise 403: when not allowed.
+    """
+    if not allowed:
+        log_denied(user, action, target)
+        abort(403)
+

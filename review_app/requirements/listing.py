@@ -1,0 +1,160 @@
+"""The requirements list: filters parsed from the query string, and keyset pagination.
+
+Keyset ("seek") pagination keeps late pages as fast as the first one: each page asks for rows
+after the last (sort value, id) seen, which an index answers directly, instead of skipping
+OFFSET rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from review_app.requirements.models import Decision, Requirement, State, search_key
+
+MAX_QUERY = 200
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: Any
+    descending: bool
+    kind: str  # how cursor values are encoded: "str", "int" or "datetime"
+
+
+SORTS: dict[str, SortKey] = {
+    "code": SortKey(Requirement.code, False, "str"),
+    "-code": SortKey(Requirement.code, True, "str"),
+    "title": SortKey(Requirement.title, False, "str"),
+    "-title": SortKey(Requirement.title, True, "str"),
+    "-cost": SortKey(sa.func.coalesce(Requirement.annual_cost_kzt, -1), True, "int"),
+    "cost": SortKey(sa.func.coalesce(Requirement.annual_cost_kzt, -1), False, "int"),
+    "-updated": SortKey(Requirement.updated_at, True, "datetime"),
+    "updated": SortKey(Requirement.updated_at, False, "datetime"),
+}
+DEFAULT_SORT = "code"
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(kind: str, value: Any, row_id: int) -> str:
+    if kind == "datetime":
+        value = value.isoformat()
+    raw = json.dumps([value, row_id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, token: str) -> tuple[Any, int]:
+    """:raise BadCursor: when ``token`` is not a cursor this list made."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        value, row_id = json.loads(raw)
+        if not isinstance(row_id, int):
+            raise BadCursor(token)
+        if kind == "datetime":
+            return datetime.fromisoformat(value), row_id
+        if not isinstance(value, int if kind == "int" else str):
+            raise BadCursor(token)
+        return value, row_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadCursor(token) from exc
+
+
+@dataclass
+class Filters:
+    """Parsed, validated filters. Each ``*_id`` is already checked against what exists."""
+
+    area_id: int | None = None
+    state: State | None = None
+    decision: Decision | None = None
+    assignee: str | None = None  # "me", "none" or a user id as text
+    assignee_id: int | None = None
+    issuing_body: str | None = None
+    query: str = ""
+    sort: str = DEFAULT_SORT
+    errors: list[str] = field(default_factory=list)
+
+    def where(self, current_user_id: int) -> list[sa.ColumnElement[bool]]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.area_id is not None:
+            clauses.append(Requirement.area_id == self.area_id)
+        if self.state is not None:
+            clauses.append(Requirement.state == self.state)
+        if self.decision is not None:
+            clauses.append(Requirement.decision == self.decision)
+        if self.assignee == "me":
+            clauses.append(Requirement.assignee_id == current_user_id)
+        elif self.assignee == "none":
+            clauses.append(Requirement.assignee_id.is_(None))
+        elif self.assignee_id is not None:
+            clauses.append(Requirement.assignee_id == self.assignee_id)
+        if self.issuing_body:
+            clauses.append(Requirement.issuing_body == self.issuing_body)
+        for word in search_key(self.query).split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(Requirement.search_text.like(f"%{escaped}%", escape="\\"))
+        return clauses
+
+
+@dataclass
+class Page:
+    rows: list[Requirement]
+    total: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+LIST_COLUMNS = (
+    Requirement.id, Requirement.code, Requirement.area_id, Requirement.title,
+    Requirement.issuing_body, Requirement.annual_cost_kzt, Requirement.state,
+    Requirement.decision, Requirement.assignee_id, Requirement.updated_at, Requirement.version,
+)
+
+
+def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: str, *,
+               after: str | None, before: str | None, size: int) -> Page:
+    """One page of requirements matching ``where``, plus the total count.
+
+    :raise BadCursor: when ``after``/``before`` is malformed.
+    """
+    key = SORTS[sort]
+    total = session.scalar(sa.select(sa.func.count()).select_from(Requirement).where(*where))
+
+    backwards = before is not None and after is None
+    token = before if backwards else after
+    ascending = key.descending == backwards  # reading backwards flips the direction
+    stmt = (sa.select(Requirement).where(*where)
+            .options(so.load_only(*LIST_COLUMNS), so.joinedload(Requirement.assignee)))
+    if token:
+        value, row_id = decode_cursor(key.kind, token)
+        bound = sa.tuple_(key.column, Requirement.id)
+        stmt = stmt.where(bound > sa.tuple_(sa.literal(value), sa.literal(row_id)) if ascending
+                          else bound < sa.tuple_(sa.literal(value), sa.literal(row_id)))
+    order = (key.column.asc(), Requirement.id.asc()) if ascending else (
+        key.column.desc(), Requirement.id.desc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+
+    def cursor(row: Requirement) -> str:
+        value = row.annual_cost_kzt if key.kind == "int" else getattr(row, key.column.key)
+        if key.kind == "int" and value is None:
+            value = -1
+        return encode_cursor(key.kind, value, row.id)
+
+    has_next = bool(rows) and (backwards or has_more)
+    has_prev = bool(rows) and (has_more if backwards else bool(token))
+    return Page(rows=rows, total=total or 0,
+                next_cursor=cursor(rows[-1]) if has_next else None,
+                prev_cursor=cursor(rows[0]) if has_prev else None)

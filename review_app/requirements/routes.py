@@ -1,0 +1,159 @@
+"""The requirements list and the requirement page."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from review_app import permissions
+from review_app.auth.models import AreaMembership, User
+from review_app.extensions import db
+from review_app.requirements import listing
+from review_app.requirements.models import Area, Decision, Requirement, State
+from review_app.reviews.models import ReviewEvent
+
+bp = Blueprint("requirements", __name__)
+
+_bodies_cache: dict[frozenset[int] | None, tuple[float, list[str]]] = {}
+BODIES_TTL_SECONDS = 60
+
+
+def visible_areas() -> list[Area]:
+    stmt = sa.select(Area).order_by(Area.code)
+    ids = permissions.visible_area_ids(current_user)
+    if ids is not None:
+        stmt = stmt.where(Area.id.in_(ids))
+    return list(db.session.scalars(stmt))
+
+
+def issuing_bodies(area_ids: set[int] | None) -> list[str]:
+    """Distinct issuing bodies in the visible areas, cached briefly (they change by import)."""
+    key = frozenset(area_ids) if area_ids is not None else None
+    cached = _bodies_cache.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    stmt = sa.select(Requirement.issuing_body).where(
+        Requirement.issuing_body.is_not(None)).distinct().order_by(Requirement.issuing_body)
+    if area_ids is not None:
+        stmt = stmt.where(Requirement.area_id.in_(area_ids))
+    bodies = list(db.session.scalars(stmt))
+    _bodies_cache[key] = (time.monotonic() + BODIES_TTL_SECONDS, bodies)
+    return bodies
+
+
+def assignable_people(area_ids: set[int] | None) -> list[User]:
+    stmt = sa.select(User).where(User.active).order_by(User.display_name)
+    if area_ids is not None:
+        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id).where(
+            AreaMembership.area_id.in_(area_ids))))
+    else:
+        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id)))
+    return list(db.session.scalars(stmt))
+
+
+def parse_filters(args, areas: list[Area], people: list[User]) -> listing.Filters:
+    """Read filters from the query string; anything unrecognised becomes a named error."""
+    f = listing.Filters()
+    if code := args.get("area", "").strip():
+        area = next((a for a in areas if a.code == code), None)
+        if area is None:
+            f.errors.append(_("Unknown area “%(value)s”.", value=code[:20]))
+        else:
+            f.area_id = area.id
+    if value := args.get("state", "").strip():
+        try:
+            f.state = State(value)
+        except ValueError:
+            f.errors.append(_("Unknown state “%(value)s”.", value=value[:20]))
+    if value := args.get("decision", "").strip():
+        try:
+            f.decision = Decision(value)
+        except ValueError:
+            f.errors.append(_("Unknown decision “%(value)s”.", value=value[:20]))
+    if value := args.get("assignee", "").strip():
+        if value in ("me", "none"):
+            f.assignee = value
+        elif value.isdigit() and any(p.id == int(value) for p in people):
+            f.assignee, f.assignee_id = value, int(value)
+        else:
+            f.errors.append(_("Unknown assignee “%(value)s”.", value=value[:20]))
+    if value := args.get("body", "").strip():
+        f.issuing_body = value[:500]
+    query = args.get("q", "").strip()
+    if len(query) > listing.MAX_QUERY:
+        f.errors.append(_("The search text is too long (at most %(n)d characters).",
+                          n=listing.MAX_QUERY))
+    else:
+        f.query = query
+    sort = args.get("sort", listing.DEFAULT_SORT)
+    if sort in listing.SORTS:
+        f.sort = sort
+    else:
+        f.errors.append(_("Unknown sort order “%(value)s”.", value=sort[:20]))
+    return f
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("requirements.index"))
+
+
+@bp.get("/requirements/")
+@login_required
+def index():
+    area_ids = permissions.visible_area_ids(current_user)
+    areas = visible_areas()
+    people = assignable_people(area_ids)
+    filters = parse_filters(request.args, areas, people)
+    page = None
+    status = 200
+    if not filters.errors:
+        where = [permissions.visible_area_filter(current_user), *filters.where(current_user.id)]
+        try:
+            page = listing.fetch_page(db.session, where, filters.sort,
+                                      after=request.args.get("after") or None,
+                                      before=request.args.get("before") or None,
+                                      size=current_app.config["PAGE_SIZE"])
+        except listing.BadCursor:
+            filters.errors.append(_("This page link is broken; start again from the first page."))
+    if filters.errors:
+        status = 400
+    return render_template(
+        "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
+        bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
+        sorts=listing.SORTS, args=request.args,
+    ), status
+
+
+def load_requirement(requirement_id: int) -> Requirement:
+    """The requirement, if the current user may see it.
+
+    :raise 404: no such requirement.
+    :raise 403: it belongs to an area the user does not work in.
+    """
+    req = db.session.get(Requirement, requirement_id)
+    if req is None:
+        abort(404)
+    permissions.require(permissions.can_view(current_user, req), current_user, "view", req)
+    return req
+
+
+def history(req: Requirement) -> list[ReviewEvent]:
+    return list(db.session.scalars(
+        sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
+        .options(so.joinedload(ReviewEvent.actor), so.joinedload(ReviewEvent.assignee))
+        .order_by(ReviewEvent.id.desc())))
+
+
+@bp.get("/requirements/<int:requirement_id>")
+@login_required
+def detail(requirement_id: int):
+    from review_app.reviews.routes import render_requirement
+
+    return render_requirement(load_requirement(requirement_id))

@@ -1,0 +1,43 @@
+"""Forms for proposing a decision and for the lead's approve / return."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from review_app.reviews.workflow import MAX_TEXT, MAX_WORDING
+
+YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+DECISIONS = [SelectChoice("cancel", _l("Cancel")), SelectChoice("revise", _l("Revise")),
+             SelectChoice("keep", _l("Keep"))]
+
+
+class VersionedForm(FlaskForm):
+    #: The requirement version the user was looking at when the form was rendered.
+    version = IntegerField(widget=HiddenInput(),
+                           validators=[InputRequired(), NumberRange(min=1, max=2**31)])
+
+
+class ProposalForm(VersionedForm):
+    legal = RadioField(_l("Is it legal? (based on a law with the power to impose it)"),
+                       choices=YES_NO, validators=[InputRequired(_l("Answer this question."))])
+    necessary = RadioField(_l("Is it necessary? (protects life, health, the environment or "
+                              "the state, and nothing lighter would do)"),
+                           choices=YES_NO, validators=[InputRequired(_l("Answer this question."))])
+    business_friendly = RadioField(_l("Is it business-friendly? (cost and effort are "
+                                      "proportionate)"), choices=YES_NO,
+                                   validators=[InputRequired(_l("Answer this question."))])
+    decision = RadioField(_l("Decision"), choices=DECISIONS,
+                          validators=[InputRequired(_l("Choose cancel, revise or keep."))])
+    justification = TextAreaField(_l("Justification"), validators=[
+        DataRequired(_l("Explain the decision.")), Length(max=MAX_TEXT)])
+    new_wording = TextAreaField(_l("Proposed new wording"),
+                                validators=[Optional(), Length(max=MAX_WORDING)])
+    deviation_reason = TextAreaField(_l("Why the decision differs from what the tests suggest"),
+                                     validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+class DecisionForm(VersionedForm):
+    action = HiddenField()
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=MAX_TEXT)])

