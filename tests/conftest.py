@@ -39,7 +39,14 @@ def pytest_report_header(config) -> str:
 
 
 class CSRFClient(FlaskClient):
-    """A test client that sends a real, signed CSRF token with every form it posts."""
+    """A test client that sends a real, signed CSRF token with every form it posts.
+
+    It asks for English pages, so assertions read in the source language.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
     def csrf_token(self) -> str:
         with self.session_transaction() as session:
@@ -107,22 +114,32 @@ def database_url(migrated_database, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url, redis_url, tmp_path) -> Iterator[Flask]:
-    app = create_app({
+    """The app under test.
+
+    The test's own database work runs in the context of a second app on the same database:
+    if the test held the served app's context, every request would reuse it (and its ``g``
+    and session), which hides bugs real requests would hit.
+    """
+    config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-" + secrets.token_hex(16),
         # Real salted hashing, with a low work factor so the suite stays quick.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
-    app.instance_path = str(tmp_path / "instance")
-    app.test_client_class = CSRFClient
+    }
+    served, test_side = create_app(config), create_app(config)
+    for each in (served, test_side):
+        each.instance_path = str(tmp_path / "instance")
+    served.test_client_class = CSRFClient
     from review_app.redis_conn import get_redis
 
-    get_redis(app).flushdb()
-    with app.app_context():
-        yield app
+    get_redis(served).flushdb()
+    with test_side.app_context():
+        yield served
         db.session.remove()
+        db.engine.dispose()
+    with served.app_context():
         db.engine.dispose()
 
 
@@ -255,10 +272,12 @@ def count_queries(app):
         def before(conn, cursor, statement, *args):
             statements.append(statement)
 
-        sa.event.listen(db.engine, "before_cursor_execute", before)
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
         try:
             yield statements
         finally:
-            sa.event.remove(db.engine, "before_cursor_execute", before)
+            sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting

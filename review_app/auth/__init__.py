@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -16,7 +17,8 @@ def load_user(user_id: str) -> User | None:
     ident, _, nonce = user_id.partition(".")
     if not ident.isdigit() or not nonce:
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == int(ident)))
+    user = db.session.scalar(sa.select(User).where(User.id == int(ident))
+                             .options(so.joinedload(User.memberships)))
     if user is None or user.session_nonce != nonce or not user.active:
         return None
     return user

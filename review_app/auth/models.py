@@ -63,7 +63,7 @@ class User(UserMixin, db.Model):
     last_login_at: so.Mapped[datetime | None]
 
     memberships: so.Mapped[list[AreaMembership]] = so.relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:

@@ -1,0 +1,94 @@
+"""No lost decisions: two people acting on the same requirement, one after the other or at once."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from review_app.extensions import db
+from review_app.requirements.models import Decision, State
+from review_app.reviews.models import ReviewEvent
+from tests.conftest import decide, login_as, page_text, propose, reload
+
+
+@pytest.fixture
+def area(world):
+    return world.area("07")
+
+
+@pytest.fixture
+def req(world, area):
+    return world.requirement(area)
+
+
+def event_count(req) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ReviewEvent).where(
+        ReviewEvent.requirement_id == req.id))
+
+
+def test_stale_proposal_is_refused_with_the_current_state(app, world, area, req):
+    first, second = app.test_client(), app.test_client()
+    login_as(first, world.user("aigerim", reviewer_in=(area,)))
+    login_as(second, world.user("bolat", reviewer_in=(area,)))
+    seen = req.version  # both opened the page at this version
+
+    assert propose(first, req, "cancel", version=seen).status_code == 302
+    response = propose(second, req, "keep", version=seen,
+                       justification="Требование необходимо и соразмерно.")
+    assert response.status_code == 409
+    text = page_text(response)
+    assert "Someone else changed this requirement" in text
+    assert "Nothing was saved" in text
+    assert "Требование дублирует" in text  # the first proposal, shown as it is now
+    req = reload(req)
+    assert req.decision == Decision.CANCEL and event_count(req) == 1
+
+
+def test_lead_acting_on_a_proposal_that_changed_meanwhile_is_refused(app, world, area, req):
+    reviewer, lead = app.test_client(), app.test_client()
+    login_as(reviewer, world.user("aigerim", reviewer_in=(area,)))
+    login_as(lead, world.user("erlan", lead_in=(area,)))
+    propose(reviewer, req, "cancel")
+    seen_by_lead = reload(req).version
+    # The reviewer's proposal is returned by a second lead and re-proposed as "keep"...
+    other_lead = app.test_client()
+    login_as(other_lead, world.user("dana", lead_in=(area,)))
+    decide(other_lead, req, "return", "Перепроверьте")
+    propose(reviewer, req, "keep")
+    # ...so the first lead's approval, made on the "cancel" version, must not go through.
+    response = decide(lead, req, "approve", version=seen_by_lead)
+    assert response.status_code == 409
+    req = reload(req)
+    assert req.state == State.PROPOSED and req.decision == Decision.KEEP
+
+
+def test_simultaneous_approvals_write_exactly_one_event(app, world, area, req):
+    reviewer = app.test_client()
+    login_as(reviewer, world.user("aigerim", reviewer_in=(area,)))
+    propose(reviewer, req, "cancel")
+    version = reload(req).version
+    leads = []
+    for name in ("erlan", "dana", "marat", "olga"):
+        client = app.test_client()
+        login_as(client, world.user(name, lead_in=(area,)))
+        leads.append(client)
+
+    barrier = threading.Barrier(len(leads))
+    statuses: list[int] = []
+    url = f"/requirements/{req.id}/decide"
+    forms = [{"action": "approve", "comment": "", "version": str(version),
+              "csrf_token": c.csrf_token()} for c in leads]
+
+    def approve(client, form):
+        barrier.wait()
+        statuses.append(client.post(url, data=form).status_code)
+
+    threads = [threading.Thread(target=approve, args=(c, f)) for c, f in zip(leads, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [302, 409, 409, 409]
+    req = reload(req)
+    assert req.state == State.APPROVED
+    assert event_count(req) == 2  # one proposal, one approval
