@@ -19,7 +19,6 @@ from review_app.reviews.models import ReviewEvent
 
 bp = Blueprint("requirements", __name__)
 
-_bodies_cache: dict[frozenset[int] | None, tuple[float, list[str]]] = {}
 BODIES_TTL_SECONDS = 60
 
 
@@ -33,8 +32,9 @@ def visible_areas() -> list[Area]:
 
 def issuing_bodies(area_ids: set[int] | None) -> list[str]:
     """Distinct issuing bodies in the visible areas, cached briefly (they change by import)."""
+    cache = current_app.extensions.setdefault("issuing_bodies_cache", {})
     key = frozenset(area_ids) if area_ids is not None else None
-    cached = _bodies_cache.get(key)
+    cached = cache.get(key)
     if cached and cached[0] > time.monotonic():
         return cached[1]
     stmt = sa.select(Requirement.issuing_body).where(
@@ -42,7 +42,7 @@ def issuing_bodies(area_ids: set[int] | None) -> list[str]:
     if area_ids is not None:
         stmt = stmt.where(Requirement.area_id.in_(area_ids))
     bodies = list(db.session.scalars(stmt))
-    _bodies_cache[key] = (time.monotonic() + BODIES_TTL_SECONDS, bodies)
+    cache[key] = (time.monotonic() + BODIES_TTL_SECONDS, bodies)
     return bodies
 
 
