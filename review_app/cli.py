@@ -29,7 +29,11 @@ def seed_demo_command(seed: int, count: int, if_empty: bool) -> None:
         raise click.ClickException(
             "The database already has requirements; demo data is only added to an empty one.")
     started = time.perf_counter()
-    report = demo.seed_demo(db.session, seed=seed, requirement_count=count)
+    try:
+        report = demo.seed_demo(db.session, seed=seed, requirement_count=count)
+    except ValueError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Demo data created in {time.perf_counter() - started:.1f} s: "
                + ", ".join(f"{n} {what}" for what, n in report.items()))

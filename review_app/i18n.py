@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -47,12 +47,21 @@ def set_language():
     return response
 
 
-def _money(value: int | None) -> str:
-    return "—" if value is None else format_decimal(value, format="#,##0") + " ₸"
+def _group_separator() -> str:
+    """The thousands separator of the current language (a no-break space in ru and kk)."""
+    if "_group_separator" not in g:
+        g._group_separator = get_locale().number_symbols["latn"]["group"]
+    return g._group_separator
 
 
 def _number(value: int | None) -> str:
-    return "—" if value is None else format_decimal(value, format="#,##0")
+    if value is None:
+        return "—"
+    return f"{value:,}".replace(",", _group_separator())
+
+
+def _money(value: int | None) -> str:
+    return "—" if value is None else _number(value) + "\u00a0₸"
 
 
 def _when(value) -> str:

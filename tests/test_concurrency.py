@@ -83,7 +83,8 @@ def test_simultaneous_approvals_write_exactly_one_event(app, world, area, req):
         barrier.wait()
         statuses.append(client.post(url, data=form).status_code)
 
-    threads = [threading.Thread(target=approve, args=(c, f)) for c, f in zip(leads, forms)]
+    threads = [threading.Thread(target=approve, args=pair)
+               for pair in zip(leads, forms, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

@@ -41,7 +41,8 @@ def test_search_is_case_insensitive_for_cyrillic(client, world, area, reviewer, 
     world.requirement(area, title="Өрт қауіпсіздігі талаптары",
                       text="Кәсіпкерлер қауіпсіздік ережелерін сақтауға міндетті.")
     world.requirement(area, title="Продажа елок на ярмарках", text="Ели продаются с разрешения.")
-    world.requirement(area, title="Учёт транспортных средств", text="Водители обязаны вести журнал.")
+    world.requirement(area, title="Учёт транспортных средств",
+                      text="Водители обязаны вести журнал.")
     login_as(client, reviewer)
     page = page_text(client.get("/requirements/", query_string={"q": query}))
     assert expected in page

@@ -10,16 +10,35 @@ from markupsafe import Markup, escape
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 
 
+def _changes(old: str, new: str) -> list[tuple[str, str, str]]:
+    """(kind, removed, added) runs; a lone space between two changes joins them into one."""
+    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
+    runs: list[tuple[str, str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "equal":
+            runs.append(("equal", removed, added))
+        elif runs and runs[-1][0] == "change":
+            runs[-1] = ("change", runs[-1][1] + removed, runs[-1][2] + added)
+        elif (len(runs) >= 2 and runs[-1][0] == "equal" and not runs[-1][1].strip()
+              and runs[-2][0] == "change"):
+            space = runs.pop()[1]
+            _, old_removed, old_added = runs.pop()
+            runs.append(("change", old_removed + space + removed, old_added + space + added))
+        else:
+            runs.append(("change", removed, added))
+    return runs
+
+
 def word_diff(old: str, new: str) -> Markup:
     """HTML with removed words in ``<del>`` and added words in ``<ins>``; everything escaped."""
-    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
-    out: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(escape("".join(a[i1:i2])))
+    out: list[Markup] = []
+    for kind, removed, added in _changes(old, new):
+        if kind == "equal":
+            out.append(escape(removed))
             continue
-        if op in ("delete", "replace"):
-            out.append(Markup("<del>%s</del>") % "".join(a[i1:i2]))
-        if op in ("insert", "replace"):
-            out.append(Markup("<ins>%s</ins>") % "".join(b[j1:j2]))
+        if removed:
+            out.append(Markup("<del>%s</del>") % removed)
+        if added:
+            out.append(Markup("<ins>%s</ins>") % added)
     return Markup("").join(out)

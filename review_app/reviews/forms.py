@@ -20,13 +20,16 @@ class VersionedForm(FlaskForm):
 
 
 class ProposalForm(VersionedForm):
-    legal = RadioField(_l("Is it legal? (based on a law with the power to impose it)"),
-                       choices=YES_NO, validators=[InputRequired(_l("Answer this question."))])
-    necessary = RadioField(_l("Is it necessary? (protects life, health, the environment or "
-                              "the state, and nothing lighter would do)"),
-                           choices=YES_NO, validators=[InputRequired(_l("Answer this question."))])
-    business_friendly = RadioField(_l("Is it business-friendly? (cost and effort are "
-                                      "proportionate)"), choices=YES_NO,
+    legal = RadioField(_l("Is it legal?"), choices=YES_NO,
+                       description=_l("It rests on a law that gives the power to impose it."),
+                       validators=[InputRequired(_l("Answer this question."))])
+    necessary = RadioField(_l("Is it necessary?"), choices=YES_NO,
+                           description=_l("It protects life, health, the environment or the "
+                                          "state, and nothing lighter would do."),
+                           validators=[InputRequired(_l("Answer this question."))])
+    business_friendly = RadioField(_l("Is it business-friendly?"), choices=YES_NO,
+                                   description=_l("Its cost and effort for businesses are "
+                                                  "proportionate to what it protects."),
                                    validators=[InputRequired(_l("Answer this question."))])
     decision = RadioField(_l("Decision"), choices=DECISIONS,
                           validators=[InputRequired(_l("Choose cancel, revise or keep."))])

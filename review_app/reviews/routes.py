@@ -26,7 +26,7 @@ def _answer(value: bool | None) -> str | None:
 
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
-                       status: int = 200):
+                       unsaved: str | None = None, status: int = 200):
     """The requirement page, with whichever forms the current user may use on it."""
     can_propose = (permissions.can_propose(current_user, req)
                    and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
@@ -48,16 +48,27 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         "requirements/detail.html", req=req, events=history(req),
         proposal_form=proposal_form if can_propose else None,
         decision_form=decision_form if can_decide else None,
-        own_proposal=req.proposed_by_id == current_user.id, error=error,
+        own_proposal=req.proposed_by_id == current_user.id, error=error, unsaved=unsaved,
     ), status
 
 
-def _refused(req_id: int, exc: workflow.WorkflowError, **forms):
-    """Re-render with the reason; on a stale version, show the requirement as it is now."""
+def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None):
+    """Re-render with the reason, marking the field it is about.
+
+    On a stale version the page shows the requirement as it is now, with fresh forms, and
+    keeps what the user typed visible so it is not lost.
+    """
     db.session.rollback()
     req = load_requirement(req_id)
-    if isinstance(exc, workflow.StaleVersion):
-        forms = {}
+    if isinstance(exc, workflow.StaleVersion) or form is None:
+        unsaved = None
+        if form is not None:
+            unsaved = (form.data.get("justification") or form.data.get("comment") or "").strip()
+        return render_requirement(req, error=exc.message, status=exc.status_code,
+                                  unsaved=unsaved or None)
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    forms = {"proposal_form" if isinstance(form, ProposalForm) else "decision_form": form}
     return render_requirement(req, error=exc.message, status=exc.status_code, **forms)
 
 
@@ -90,9 +101,9 @@ def propose(requirement_id: int):
                          deviation_reason=form.deviation_reason.data,
                          seen_version=form.version.data)
     except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, proposal_form=form)
+        return _refused(requirement_id, exc, form)
     if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale)
+        return _refused(requirement_id, stale, form)
     flash(_("Your proposal was recorded and waits for the area lead."), "success")
     return redirect(url_for("requirements.detail", requirement_id=req.id))
 
@@ -111,14 +122,14 @@ def decide(requirement_id: int):
         if form.action.data == "approve":
             workflow.approve(req, current_user, comment=form.comment.data or "",
                              seen_version=form.version.data)
-            message = _("Approved. The decision is final.")
+            message = _("Approved.")
         else:
             workflow.return_(req, current_user, comment=form.comment.data or "",
                              seen_version=form.version.data)
             message = _("Returned to the reviewers with your comment.")
     except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, decision_form=form)
+        return _refused(requirement_id, exc, form)
     if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale)
+        return _refused(requirement_id, stale, form)
     flash(message, "success")
     return redirect(url_for("requirements.detail", requirement_id=req.id))

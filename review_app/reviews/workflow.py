@@ -13,9 +13,12 @@ changes the requirement's cached review data and appends one event. The caller c
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from review_app import permissions
 from review_app.auth.models import User
@@ -41,9 +44,11 @@ class WorkflowError(Exception):
 
     status_code = 422
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(str(message))
         self.message = message
+        #: The form field the problem is about, so the form can mark it.
+        self.field = field
 
 
 class PermissionDenied(WorkflowError):
@@ -120,22 +125,23 @@ def propose(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
     new_wording = _clean(new_wording) if decision == Decision.REVISE else ""
     deviation_reason = _clean(deviation_reason)
     if not justification:
-        raise WorkflowError(_l("A proposal needs a justification."))
+        raise WorkflowError(_l("A proposal needs a justification."), "justification")
     if len(justification) > MAX_TEXT or len(deviation_reason) > MAX_TEXT:
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT))
     if decision == Decision.REVISE:
         if not new_wording:
-            raise WorkflowError(_l("A revision needs the proposed new wording."))
+            raise WorkflowError(_l("A revision needs the proposed new wording."), "new_wording")
         if len(new_wording) > MAX_WORDING:
             raise WorkflowError(_l("The new wording is too long (at most %(n)d characters).",
-                                   n=MAX_WORDING))
+                                   n=MAX_WORDING), "new_wording")
         if new_wording == req.text.strip():
-            raise WorkflowError(_l("The new wording is the same as the current text."))
+            raise WorkflowError(_l("The new wording is the same as the current text."),
+                                "new_wording")
     if decision != tests.suggested_decision() and not deviation_reason:
         raise WorkflowError(_l("The tests suggest “%(suggested)s”, but you chose “%(chosen)s”. "
                                "Explain why in the field for the reason.",
                                suggested=decision_label(tests.suggested_decision()),
-                               chosen=decision_label(decision)))
+                               chosen=decision_label(decision)), "deviation_reason")
     if decision == tests.suggested_decision():
         deviation_reason = ""
 
@@ -186,7 +192,7 @@ def return_(req: Requirement, actor: User, *, comment: str,
     _check(req, actor, Action.RETURN, permissions.can_decide(actor, req), seen_version)
     comment = _clean(comment)
     if not comment:
-        raise WorkflowError(_l("Say what should change: returning needs a comment."))
+        raise WorkflowError(_l("Say what should change: returning needs a comment."), "comment")
     if len(comment) > MAX_TEXT:
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT))
     req.decided_by_id = actor.id
@@ -196,11 +202,13 @@ def return_(req: Requirement, actor: User, *, comment: str,
 
 # Labels shared by templates, messages and exports. ---------------------------------------------
 
+# The same English word is a state ("proposed") and an action in the history ("… proposed"),
+# which Kazakh and Russian say differently: the message context keeps them apart.
 _STATE_LABELS = {
-    State.UNREVIEWED: _l("unreviewed"),
-    State.PROPOSED: _l("proposed"),
-    State.RETURNED: _l("returned"),
-    State.APPROVED: _l("approved"),
+    State.UNREVIEWED: lazy_pgettext("state", "unreviewed"),
+    State.PROPOSED: lazy_pgettext("state", "proposed"),
+    State.RETURNED: lazy_pgettext("state", "returned"),
+    State.APPROVED: lazy_pgettext("state", "approved"),
 }
 _DECISION_LABELS = {
     Decision.CANCEL: _l("cancel"),
@@ -208,23 +216,33 @@ _DECISION_LABELS = {
     Decision.KEEP: _l("keep"),
 }
 _ACTION_LABELS = {
-    Action.PROPOSE: _l("proposed"),
-    Action.APPROVE: _l("approved"),
-    Action.RETURN: _l("returned"),
-    Action.REOPEN: _l("reopened"),
-    Action.ASSIGN: _l("assigned"),
-    Action.UNASSIGN: _l("unassigned"),
-    Action.COMMENT: _l("commented"),
+    Action.PROPOSE: lazy_pgettext("history", "proposed"),
+    Action.APPROVE: lazy_pgettext("history", "approved"),
+    Action.RETURN: lazy_pgettext("history", "returned"),
+    Action.REOPEN: lazy_pgettext("history", "reopened"),
+    Action.ASSIGN: lazy_pgettext("history", "assigned"),
+    Action.UNASSIGN: lazy_pgettext("history", "unassigned"),
+    Action.COMMENT: lazy_pgettext("history", "commented"),
 }
 
 
+def _label(table: dict, key: enum.Enum) -> str:
+    """Translate once per request: a list page shows the same few labels hundreds of times."""
+    if not has_app_context():
+        return str(table[key])
+    cache = g.setdefault("_labels", {})
+    if key not in cache:
+        cache[key] = str(table[key])
+    return cache[key]
+
+
 def state_label(state: State | str) -> str:
-    return str(_STATE_LABELS[State(state)])
+    return _label(_STATE_LABELS, State(state))
 
 
 def decision_label(decision: Decision | str | None) -> str:
-    return str(_DECISION_LABELS[Decision(decision)]) if decision else ""
+    return _label(_DECISION_LABELS, Decision(decision)) if decision else ""
 
 
 def action_past(action: Action | str) -> str:
-    return str(_ACTION_LABELS[Action(action)])
+    return _label(_ACTION_LABELS, Action(action))

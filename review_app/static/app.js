@@ -18,6 +18,7 @@
   }
 
   var hint = document.getElementById("suggestion");
+  var reason = document.getElementById("deviation_reason");
   var note = document.getElementById("deviation-note");
   var deviation = document.getElementById("deviation");
   var wording = document.getElementById("wording");
@@ -33,6 +34,8 @@
     var differs = Boolean(s && chosen && s !== chosen);
     note.hidden = !differs;
     deviation.classList.toggle("attention", differs);
+    // The reason is only asked for when the decision goes against the tests.
+    deviation.hidden = !differs && !reason.value.trim() && !deviation.querySelector(".field-error");
     wording.hidden = chosen !== "revise";
     preview();
   }
@@ -61,13 +64,34 @@
     return out;
   }
 
+  // Merge neighbouring changes into one deletion and one insertion, as the server's diff
+  // shows them, so a changed phrase reads as a phrase rather than word-by-word.
+  function group(ops) {
+    if (!ops) return ops;
+    var out = [], removed = "", added = "";
+    function flush() {
+      if (removed) out.push(["-", removed]);
+      if (added) out.push(["+", added]);
+      removed = added = "";
+    }
+    ops.forEach(function (op, k) {
+      var next = ops[k + 1];
+      var bridge = op[0] === "=" && /^\s+$/.test(op[1]) && (removed || added) && next && next[0] !== "=";
+      if (op[0] === "-" || bridge) removed += op[1];
+      if (op[0] === "+" || bridge) added += op[1];
+      if (op[0] === "=" && !bridge) { flush(); out.push(op); }
+    });
+    flush();
+    return out;
+  }
+
   var current = document.getElementById("current-text");
   var newWording = document.getElementById("new_wording");
   var target = document.getElementById("wording-preview");
 
   function preview() {
     if (wording.hidden || !newWording.value.trim()) { target.textContent = ""; return; }
-    var ops = diff(tokens(current.textContent), tokens(newWording.value));
+    var ops = group(diff(tokens(current.textContent), tokens(newWording.value)));
     target.textContent = "";
     if (!ops) { target.textContent = newWording.value; return; }
     ops.forEach(function (op) {

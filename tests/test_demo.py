@@ -1,0 +1,80 @@
+"""``flask seed-demo``: realistic, deterministic, consistent with its own history, only once."""
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from review_app import create_app
+from review_app.auth.models import User
+from review_app.extensions import db
+from review_app.requirements.models import Area, Requirement, State
+from review_app.reviews.models import ReviewEvent
+from tests.conftest import page_text
+
+
+def seed(runner, *args):
+    return runner.invoke(args=["seed-demo", "--requirements", "400", *args])
+
+
+def requirement_rows():
+    return db.session.execute(sa.select(
+        Requirement.code, Requirement.title, Requirement.state, Requirement.decision,
+        Requirement.annual_cost_kzt).order_by(Requirement.code)).all()
+
+
+def test_seed_creates_areas_people_and_requirements(runner):
+    result = seed(runner)
+    assert result.exit_code == 0, result.output
+    assert "400 requirements" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Area)) == 44
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 400
+    names = db.session.scalars(sa.select(Area.name_kk)).all()
+    assert any(ch in "".join(names) for ch in "әғқңөұүі")
+    states = set(db.session.scalars(sa.select(Requirement.state)))
+    assert states == set(State)
+    inactive = db.session.scalar(sa.select(User).where(User.email == "inactive@demo.kz"))
+    assert inactive.active is False
+
+
+def test_review_data_is_a_cache_of_the_events(runner):
+    seed(runner)
+    events = db.session.execute(sa.select(
+        ReviewEvent.requirement_id, sa.func.count(), sa.func.max(ReviewEvent.version))
+        .group_by(ReviewEvent.requirement_id)).all()
+    by_req = {r: (n, v) for r, n, v in events}
+    for req in db.session.scalars(sa.select(Requirement)):
+        n, last = by_req.get(req.id, (0, 1))
+        assert req.version == n + 1 and req.version == last
+        if req.state == State.APPROVED:
+            assert req.decided_by_id is not None and req.decided_by_id != req.proposed_by_id
+        if req.state == State.UNREVIEWED:
+            assert n == 0 and req.decision is None
+
+
+def test_same_seed_same_data(runner, tmp_path):
+    seed(runner, "--seed", "7")
+    first = requirement_rows()
+    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/other.db",
+                        "TESTING": True})
+    with other.app_context():
+        upgrade(directory=other.extensions["migrate"].directory)
+        assert other.test_cli_runner().invoke(
+            args=["seed-demo", "--requirements", "400", "--seed", "7"]).exit_code == 0
+        assert requirement_rows() == first
+        db.engine.dispose()
+
+
+def test_refuses_to_run_twice(runner):
+    assert seed(runner).exit_code == 0
+    again = seed(runner)
+    assert again.exit_code != 0
+    assert "already has requirements" in again.output
+    assert seed(runner, "--if-empty").exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 400
+
+
+def test_demo_accounts_sign_in(runner, client):
+    seed(runner)
+    response = client.post("/login", data={"email": "reviewer01a@demo.kz",
+                                           "password": "demo12345"})
+    assert response.status_code == 302
+    assert "пожар" in page_text(client.get("/requirements/?q=ПОЖАР")).lower()
