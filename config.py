@@ -72,4 +72,19 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PAGE_SIZE": 50,
         "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Summaries: a shared folder for the files (empty: in the database), the job's time
+        # limit, the pauses before each retry of a transient failure, how long a running build
+        # may go without a heartbeat before it counts as dead, and an optional nightly
+        # all-areas summary (a cron line, in the worker host's local time).
+        "SUMMARY_STORAGE_DIR": env.get("SUMMARY_STORAGE_DIR", ""),
+        "SUMMARY_JOB_TIMEOUT": int(env.get("SUMMARY_JOB_TIMEOUT", 1800)),
+        "SUMMARY_RETRY_INTERVALS": env.get("SUMMARY_RETRY_INTERVALS", "10,60,300"),
+        "SUMMARY_STALE_SECONDS": int(env.get("SUMMARY_STALE_SECONDS", 60)),
+        "NIGHTLY_SUMMARY_CRON": env.get("NIGHTLY_SUMMARY_CRON", ""),
+        # Imports: the largest upload, what is analysed in the request rather than by a
+        # worker, the most rows per file, and the most an XLSX may unpack to (zip bombs).
+        "IMPORT_MAX_BYTES": int(env.get("IMPORT_MAX_BYTES", 30 * 1024 * 1024)),
+        "IMPORT_SYNC_MAX_BYTES": int(env.get("IMPORT_SYNC_MAX_BYTES", 2 * 1024 * 1024)),
+        "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", 200_000)),
+        "IMPORT_MAX_UNCOMPRESSED": int(env.get("IMPORT_MAX_UNCOMPRESSED", 400 * 1024 * 1024)),
     }

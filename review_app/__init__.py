@@ -29,7 +29,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from review_app import auth, cli, errors, health, i18n, requirements, reviews
+    from review_app import (
+        admin,
+        audit,
+        auth,
+        cli,
+        errors,
+        health,
+        i18n,
+        imports,
+        leads,
+        requirements,
+        reviews,
+        summaries,
+    )
     from review_app.extensions import csrf, db, migrate
 
     db.init_app(app)
@@ -43,7 +56,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     requirements.init_app(app)
     reviews.init_app(app)
+    leads.init_app(app)
     health.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    audit.init_app(app)
+    imports.init_app(app)
+    admin.init_app(app)
+    summaries.init_app(app)
     return app

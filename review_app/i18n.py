@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -17,7 +26,11 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
+    """The signed-in user's language, else the cookie's, else the browser's; outside a request
+    (CLI commands, workers) the configured default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = request.cookies.get(COOKIE)
@@ -64,6 +77,11 @@ def _money(value: int | None) -> str:
     return "—" if value is None else _number(value) + "\u00a0₸"
 
 
+def _duration(value) -> str:
+    """A time span in the largest sensible unit, e.g. "3 days", "5 hours"."""
+    return format_timedelta(value, threshold=1.5)
+
+
 def _when(value) -> str:
     return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm")
 
@@ -71,7 +89,7 @@ def _when(value) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
-    app.jinja_env.filters.update(money=_money, number=_number, when=_when)
+    app.jinja_env.filters.update(money=_money, number=_number, when=_when, duration=_duration)
 
     @app.context_processor
     def _languages():

@@ -60,6 +60,80 @@ def can_comment(user: AnyUser, req: Requirement) -> bool:
     return can_view(user, req)
 
 
+def can_assign(user: AnyUser, area_id: int) -> bool:
+    """Give work to reviewers of an area: its lead, or an admin."""
+    if not _signed_in(user):
+        return False
+    return user.is_admin or _member_role(user, area_id) == AreaRole.LEAD
+
+
+def can_claim(user: AnyUser, area_id: int) -> bool:
+    """Take unassigned work for oneself: anyone who proposes in the area."""
+    return _member_role(user, area_id) in (AreaRole.REVIEWER, AreaRole.LEAD)
+
+
+def can_view_progress(user: AnyUser, area_id: int) -> bool:
+    """An area's progress and reviewer figures: its lead, managers and admins."""
+    if not _signed_in(user):
+        return False
+    return user.sees_all_areas or _member_role(user, area_id) == AreaRole.LEAD
+
+
+def can_change_area_settings(user: AnyUser) -> bool:
+    return _signed_in(user) and user.is_admin
+
+
+def can_manage_users(user: AnyUser) -> bool:
+    """Create, change, deactivate people and reset their passwords: admins only."""
+    return _signed_in(user) and user.is_admin
+
+
+def can_import(user: AnyUser) -> bool:
+    """Load requirements from ministries' files into the register: admins only."""
+    return _signed_in(user) and user.is_admin
+
+
+def can_view_audit(user: AnyUser) -> bool:
+    """Read (and export) the audit log: admins and managers."""
+    return _signed_in(user) and (user.is_admin or user.is_manager)
+
+
+def can_request_summary(user: AnyUser, area_id: int | None) -> bool:
+    """Ask for (or retry) a summary of one area, or of all areas when ``area_id`` is None:
+    managers and admins for any scope, a lead for their own areas only."""
+    if not _signed_in(user):
+        return False
+    if user.sees_all_areas:
+        return True
+    return area_id is not None and _member_role(user, area_id) == AreaRole.LEAD
+
+
+def can_download_summary(user: AnyUser, summary) -> bool:
+    """Who may ask for a summary's scope may download (and see) it, whoever asked first."""
+    return can_request_summary(user, summary.area_id)
+
+
+def summary_area_ids(user: AnyUser) -> set[int] | None:
+    """Areas whose summaries ``user`` may request and see; None for every area and the
+    all-areas summary (managers, admins); empty for people without summaries."""
+    if _signed_in(user) and user.sees_all_areas:
+        return None
+    return lead_area_ids(user)
+
+
+def can_use_summaries(user: AnyUser) -> bool:
+    """Whether the Summaries page is for ``user`` at all (and so the link in the menu)."""
+    ids = summary_area_ids(user)
+    return _signed_in(user) and (ids is None or bool(ids))
+
+
+def proposing_area_ids(user: AnyUser) -> set[int]:
+    """Areas where ``user`` proposes (as reviewer or lead)."""
+    if not _signed_in(user):
+        return set()
+    return set(user.area_roles)
+
+
 def visible_area_filter(user: AnyUser) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting requirements to the areas ``user`` may see."""
     if not _signed_in(user):
@@ -86,6 +160,10 @@ def lead_area_ids(user: AnyUser) -> set[int]:
 def log_denied(user: AnyUser, action: str, target: object) -> None:
     who = user.email if isinstance(user, User) else "anonymous"
     log.warning("permission denied: user=%s action=%s target=%r", who, action, target)
+    from review_app import audit
+
+    audit.record_detached(audit.AuditAction.DENIED, actor=user, target=target,
+                          details={"action": action})
 
 
 def require(allowed: bool, user: AnyUser, action: str, target: object) -> None:

@@ -250,7 +250,7 @@ def test_reviewer_proposes_a_revision_and_the_lead_approves_it(page: Page, world
     sign_in(page, leo)
     page.goto(f"/requirements/{req.id}")
     expect(status(page)).to_contain_text("proposed")
-    page.get_by_label("Comment").fill("Согласен.")
+    page.get_by_label("Comment for the reviewers").fill("Согласен.")
     page.get_by_role("button", name="Approve").click()
 
     expect(page.get_by_role("status")).to_contain_text("Approved")

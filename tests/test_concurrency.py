@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from review_app.extensions import db
-from review_app.requirements.models import Decision, State
+from review_app.requirements.models import Decision, Requirement, State
 from review_app.reviews.models import ReviewEvent
 from tests.conftest import decide, login_as, page_text, propose, reload
 
@@ -93,3 +93,35 @@ def test_simultaneous_approvals_write_exactly_one_event(app, world, area, req):
     req = reload(req)
     assert req.state == State.APPROVED
     assert event_count(req) == 2  # one proposal, one approval
+
+
+def test_reviewers_claiming_at_the_same_moment_never_get_the_same_requirement(app, world, area):
+    for _ in range(6):
+        world.requirement(area)
+    clients = []
+    for i in range(8):
+        client = app.test_client()
+        login_as(client, world.user(f"reviewer{i}", reviewer_in=(area,)))
+        clients.append(client)
+    tokens = [c.csrf_token() for c in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def claim(client, token):
+        barrier.wait()
+        statuses.append(client.post("/my-work/claim", data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=claim, args=pair)
+               for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [302] * 8
+    db.session.expire_all()
+    assignees = db.session.scalars(sa.select(Requirement.assignee_id)).all()
+    assert None not in assignees, "six requirements for eight reviewers: all must be taken"
+    assert len(set(assignees)) == 6, "nobody got a requirement someone else also got"
+    claims = db.session.scalars(sa.select(ReviewEvent.requirement_id).where(
+        ReviewEvent.action == "assign")).all()
+    assert sorted(claims) == sorted(set(claims)) and len(claims) == 6

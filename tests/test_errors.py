@@ -79,6 +79,8 @@ def test_healthz_says_when_redis_is_down(database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "REDIS_URL": "redis://127.0.0.1:1/0"})
     response = app.test_client().get("/healthz")
+    with app.app_context():
+        db.engine.dispose()
     assert response.status_code == 503
     assert response.json["checks"]["redis"]["status"] == "error"
     assert response.json["checks"]["database"]["status"] == "ok"

@@ -9,7 +9,7 @@ from flask import Flask
 from rq import Queue
 
 #: Queue names, by purpose, in the order a worker serves them.
-QUEUES = ("summaries", "default")
+QUEUES = ("summaries", "imports", "default")
 
 
 def queue(app: Flask, name: str = "default") -> Queue:

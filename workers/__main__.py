@@ -1,15 +1,24 @@
-"""Start an RQ worker on the app's Redis: ``python -m workers [--burst] [queue ...]``."""
+"""Start an RQ worker on the app's Redis: ``python -m workers [--burst] [queue ...]``.
+
+``python -m workers --cron`` instead runs RQ's cron scheduler for the nightly all-areas
+summary (``NIGHTLY_SUMMARY_CRON``); run one of those per installation.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
+from redis import Redis
 from rq import Worker
+from rq.cron import CronScheduler
 
 from review_app import create_app
-from review_app.redis_conn import get_redis
-from workers import QUEUES
+from review_app.redis_conn import redis_url_for_workers
+from workers import QUEUES, summaries
+
+log = logging.getLogger("workers")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("queues", nargs="*", metavar="queue",
                         help=f"queues to serve, in priority order (default: {' '.join(QUEUES)})")
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    parser.add_argument("--cron", action="store_true",
+                        help="run the nightly summary schedule (NIGHTLY_SUMMARY_CRON) instead")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.queues) - set(QUEUES))
     if unknown:
@@ -24,11 +35,32 @@ def main(argv: list[str] | None = None) -> None:
     args.queues = args.queues or list(QUEUES)
 
     app = create_app()
-    connection = get_redis(app)
-    logging.getLogger("workers").info("worker serving %s", ", ".join(args.queues))
+    # A plain client on the app's Redis (the embedded server's socket in development): RQ
+    # opens more connections of its connection's class, and more embedded clients would start
+    # more embedded servers.
+    connection = Redis.from_url(redis_url_for_workers(app))
+    if args.cron:
+        run_cron(app, parser, connection)
+        return
+    os.environ[summaries.WORKER_PID] = str(os.getpid())
+    log.info("worker serving %s", ", ".join(args.queues))
     with app.app_context():
-        worker = Worker(args.queues, connection=connection)
+        summaries.recover()
+        worker = Worker(args.queues, connection=connection,
+                        work_horse_killed_handler=summaries.on_work_horse_killed)
         worker.work(burst=args.burst, with_scheduler=True)
+
+
+def run_cron(app, parser: argparse.ArgumentParser, connection: Redis) -> None:
+    cron = app.config.get("NIGHTLY_SUMMARY_CRON", "")
+    if not cron:
+        parser.error("set NIGHTLY_SUMMARY_CRON (for example '0 2 * * *') to schedule the "
+                     "nightly all-areas summary")
+    scheduler = CronScheduler(connection=connection, name=f"nightly-summary-{os.getpid()}")
+    scheduler.register(summaries.nightly_summary, "summaries", cron=cron,
+                       name="nightly-summary")
+    log.info("nightly all-areas summary scheduled: %s", cron)
+    scheduler.start()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from review_app import audit
 from review_app.auth.forms import LoginForm
 from review_app.auth.models import User, password_hash_method
 from review_app.extensions import db
@@ -66,6 +67,8 @@ def login():
         email = form.email.data.strip().lower()
         if _too_many_failures(email):
             flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+            audit.record_detached(audit.AuditAction.SIGN_IN_FAILED, actor_email=email,
+                                  details={"reason": "rate_limited"})
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(sa.select(User).where(User.email == email))
         if user is None:
@@ -74,11 +77,16 @@ def login():
         elif user.check_password(form.password.data) and user.active:
             login_user(user)
             user.last_login_at = utcnow()
+            audit.record(audit.AuditAction.SIGN_IN, actor=user)
             db.session.commit()
             log.info("signed in: %s", email)
             return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
         _note_failure(email)
         log.warning("failed sign-in: %s", email)
+        reason = ("unknown_account" if user is None else "deactivated" if not user.active
+                  else "wrong_password")
+        audit.record_detached(audit.AuditAction.SIGN_IN_FAILED, actor_email=email,
+                              actor=user, details={"reason": reason})
         # One message whatever was wrong, so the form does not reveal who has an account.
         flash(_("Wrong email or password, or the account is deactivated."), "error")
         status = 401
@@ -92,6 +100,7 @@ def login():
 def logout():
     """End the session for real: the old cookie stops working even if someone kept a copy."""
     current_user.end_all_sessions()
+    audit.record(audit.AuditAction.SIGN_OUT, actor=current_user)
     db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")

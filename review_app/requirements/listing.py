@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,17 +28,35 @@ class SortKey:
     column: Any
     descending: bool
     kind: str  # how cursor values are encoded: "str", "int" or "datetime"
+    #: The row's value of ``column``, as the database compares it.
+    value: Callable[[Requirement], Any]
+
+
+#: Stands in for "never proposed" so the proposal-age sort has no NULLs to trip keyset pages.
+NEVER = datetime(9999, 12, 31)
+
+_cost = sa.func.coalesce(Requirement.annual_cost_kzt, -1)
+_proposed = sa.func.coalesce(Requirement.proposed_at, NEVER)
+
+
+def _cost_of(row: Requirement) -> int:
+    return -1 if row.annual_cost_kzt is None else row.annual_cost_kzt
+
+
+def _proposed_of(row: Requirement) -> datetime:
+    return row.proposed_at or NEVER
 
 
 SORTS: dict[str, SortKey] = {
-    "code": SortKey(Requirement.code, False, "str"),
-    "-code": SortKey(Requirement.code, True, "str"),
-    "title": SortKey(Requirement.title, False, "str"),
-    "-title": SortKey(Requirement.title, True, "str"),
-    "-cost": SortKey(sa.func.coalesce(Requirement.annual_cost_kzt, -1), True, "int"),
-    "cost": SortKey(sa.func.coalesce(Requirement.annual_cost_kzt, -1), False, "int"),
-    "-updated": SortKey(Requirement.updated_at, True, "datetime"),
-    "updated": SortKey(Requirement.updated_at, False, "datetime"),
+    "code": SortKey(Requirement.code, False, "str", lambda r: r.code),
+    "-code": SortKey(Requirement.code, True, "str", lambda r: r.code),
+    "title": SortKey(Requirement.title, False, "str", lambda r: r.title),
+    "-title": SortKey(Requirement.title, True, "str", lambda r: r.title),
+    "-cost": SortKey(_cost, True, "int", _cost_of),
+    "cost": SortKey(_cost, False, "int", _cost_of),
+    "-updated": SortKey(Requirement.updated_at, True, "datetime", lambda r: r.updated_at),
+    "updated": SortKey(Requirement.updated_at, False, "datetime", lambda r: r.updated_at),
+    "waiting": SortKey(_proposed, False, "datetime", _proposed_of),
 }
 DEFAULT_SORT = "code"
 
@@ -121,8 +140,11 @@ LIST_COLUMNS = (
 
 
 def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: str, *,
-               after: str | None, before: str | None, size: int) -> Page:
+               after: str | None, before: str | None, size: int,
+               whole_rows: bool = False) -> Page:
     """One page of requirements matching ``where``, plus the total count.
+
+    Only the list's columns are loaded unless ``whole_rows`` (the lead's queue shows texts).
 
     :raise BadCursor: when ``after``/``before`` is malformed.
     """
@@ -132,8 +154,11 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     backwards = before is not None and after is None
     token = before if backwards else after
     ascending = key.descending == backwards  # reading backwards flips the direction
-    stmt = (sa.select(Requirement).where(*where)
-            .options(so.load_only(*LIST_COLUMNS), so.joinedload(Requirement.assignee)))
+    stmt = sa.select(Requirement).where(*where).options(so.joinedload(Requirement.assignee))
+    if whole_rows:
+        stmt = stmt.options(so.joinedload(Requirement.proposed_by))
+    else:
+        stmt = stmt.options(so.load_only(*LIST_COLUMNS, Requirement.proposed_at))
     if token:
         value, row_id = decode_cursor(key.kind, token)
         bound = sa.tuple_(key.column, Requirement.id)
@@ -148,10 +173,7 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
         rows.reverse()
 
     def cursor(row: Requirement) -> str:
-        value = row.annual_cost_kzt if key.kind == "int" else getattr(row, key.column.key)
-        if key.kind == "int" and value is None:
-            value = -1
-        return encode_cursor(key.kind, value, row.id)
+        return encode_cursor(key.kind, key.value(row), row.id)
 
     has_next = bool(rows) and (backwards or has_more)
     has_prev = bool(rows) and (has_more if backwards else bool(token))

@@ -49,6 +49,9 @@ class Area(db.Model):
     name_ru: so.Mapped[str] = so.mapped_column(sa.String(300))
     name_en: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Dual review: a requirement reaches the lead only after two different reviewers proposed
+    #: independently (neither sees the other's proposal before submitting their own).
+    dual_review: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     def name(self, language: str) -> str:
         """The area's name in ``language``, falling back to Russian."""
@@ -63,6 +66,8 @@ class Requirement(db.Model):
     __table_args__ = (
         sa.Index("ix_requirements_area_state", "area_id", "state"),
         sa.Index("ix_requirements_area_code", "area_id", "code"),
+        sa.Index("ix_requirements_area_state_proposed", "area_id", "state", "proposed_at"),
+        sa.Index("ix_requirements_area_assignee", "area_id", "assignee_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -106,6 +111,11 @@ class Requirement(db.Model):
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     decided_at: so.Mapped[datetime | None]
     assignee_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: Counts review rounds: a return or reopen starts a new one (dual review collects two
+    #: independent proposals per round).
+    review_round: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    #: Dual review: the two independent proposals of this round disagree; the lead resolves it.
+    conflict: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: Optimistic concurrency: bumped on every change; forms carry the version they showed.
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from review_app.extensions import db
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import ReviewEvent
+from review_app.reviews.workflow import MAX_BULK
 
 bp = Blueprint("requirements", __name__)
 
@@ -128,6 +129,8 @@ def index():
         "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
         sorts=listing.SORTS, args=request.args,
+        can_bulk_assign=bool(permissions.lead_area_ids(current_user)) or current_user.is_admin,
+        max_bulk=MAX_BULK,
     ), status
 
 
@@ -157,3 +160,24 @@ def detail(requirement_id: int):
     from review_app.reviews.routes import render_requirement
 
     return render_requirement(load_requirement(requirement_id))
+
+
+@bp.get("/requirements/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The list as filtered (same query string as the list page), as CSV or XLSX."""
+    from review_app import audit
+    from review_app.errors import render_error
+    from review_app.i18n import current_language
+    from review_app.requirements import export as exporter
+
+    area_ids = permissions.visible_area_ids(current_user)
+    filters = parse_filters(request.args, visible_areas(), assignable_people(area_ids))
+    if filters.errors:
+        return render_error(400, " ".join(filters.errors))
+    where = [permissions.visible_area_filter(current_user), *filters.where(current_user.id)]
+    audit.record(audit.AuditAction.EXPORT, actor=current_user, details={
+        "format": fmt, "filters": {k: v for k, v in request.args.items()
+                                   if k not in ("after", "before")}})
+    db.session.commit()
+    return exporter.response(fmt, where, filters.sort, current_language())

@@ -6,7 +6,7 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from review_app.reviews.workflow import MAX_TEXT, MAX_WORDING
+from review_app.reviews.workflow import MAX_COMMENT, MAX_TEXT, MAX_WORDING
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 DECISIONS = [SelectChoice("cancel", _l("Cancel")), SelectChoice("revise", _l("Revise")),
@@ -43,4 +43,21 @@ class ProposalForm(VersionedForm):
 
 class DecisionForm(VersionedForm):
     action = HiddenField()
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=MAX_TEXT)])
+    comment = TextAreaField(_l("Comment for the reviewers"),
+                            validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+class ReopenForm(VersionedForm):
+    reason = TextAreaField(_l("Why reopen this decision"), validators=[
+        DataRequired(_l("Reopening a decision needs a reason.")), Length(max=MAX_TEXT)])
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField(_l("Your comment"), validators=[
+        DataRequired(_l("Write something before sending a comment.")),
+        Length(max=MAX_COMMENT, message=_l("A comment can have at most %(max)d characters."))])
+
+
+class AssignForm(FlaskForm):
+    #: A user id, or empty to take the requirement away from whoever has it.
+    assignee = HiddenField()

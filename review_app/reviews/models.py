@@ -27,6 +27,8 @@ class Action(enum.StrEnum):
     ASSIGN = "assign"
     UNASSIGN = "unassign"
     COMMENT = "comment"
+    #: An import replaced the text; the event keeps the old one (``text``) and the new one.
+    WORDING_CHANGED = "wording_changed"
 
 
 class AppendOnlyError(RuntimeError):
@@ -65,6 +67,35 @@ class ReviewEvent(db.Model):
     requirement: so.Mapped[Requirement] = so.relationship(back_populates="events")
     actor: so.Mapped[User] = so.relationship(foreign_keys=[actor_id], lazy="joined")
     assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id])
+
+
+class IndependentProposal(db.Model):
+    """One reviewer's own proposal in a dual-review round, kept apart until both are in.
+
+    The review event records the same proposal for history; this row is what the lead compares
+    and what agreement statistics are computed from.
+    """
+
+    __tablename__ = "independent_proposals"
+    __table_args__ = (sa.UniqueConstraint("requirement_id", "review_round", "reviewer_id",
+                                          name="uq_independent_proposal_round_reviewer"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    requirement_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requirements.id"),
+                                                      index=True)
+    #: The requirement's review round this proposal belongs to.
+    review_round: so.Mapped[int]
+    reviewer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    decision: so.Mapped[Decision] = so.mapped_column(str_enum(Decision, "blind_decision"))
+    test_legal: so.Mapped[bool]
+    test_necessary: so.Mapped[bool]
+    test_business_friendly: so.Mapped[bool]
+    justification: so.Mapped[str] = so.mapped_column(sa.Text)
+    new_wording: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    deviation_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    reviewer: so.Mapped[User] = so.relationship(lazy="joined")
 
 
 @sa.event.listens_for(ReviewEvent, "before_update")

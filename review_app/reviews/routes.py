@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from review_app import permissions
+from review_app.auth.models import AreaMembership, User
 from review_app.extensions import db
-from review_app.requirements.models import Decision, Requirement
+from review_app.requirements.models import Decision, Requirement, State
 from review_app.requirements.routes import history, load_requirement
 from review_app.reviews import workflow
-from review_app.reviews.forms import DecisionForm, ProposalForm
+from review_app.reviews.forms import (
+    AssignForm,
+    CommentForm,
+    DecisionForm,
+    ProposalForm,
+    ReopenForm,
+)
+from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 
 bp = Blueprint("reviews", __name__)
 log = logging.getLogger("review_app.reviews")
@@ -22,6 +31,21 @@ log = logging.getLogger("review_app.reviews")
 
 def _answer(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
+
+
+def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
+                      proposals: list[IndependentProposal]) -> set[int]:
+    """Dual review: until a reviewer has made their own proposal in this round, the other
+    reviewer's proposal in it stays hidden from them."""
+    if not proposals or req.state not in workflow.ALLOWED_FROM[Action.PROPOSE]:
+        return set()
+    if not permissions.can_propose(current_user, req):
+        return set()  # managers and admins do not propose; nothing to bias
+    if any(p.reviewer_id == current_user.id for p in proposals):
+        return set()
+    round_start = proposals[0].created_at
+    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
+            and e.actor_id != current_user.id}
 
 
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
@@ -44,12 +68,39 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
                                   deviation_reason=req.deviation_reason or "")
     if can_decide and decision_form is None:
         decision_form = DecisionForm(formdata=None, version=req.version)
+    events = history(req)
+    proposals = workflow.independent_proposals(req)
+    mine = next((p for p in proposals if p.reviewer_id == current_user.id), None)
+    if mine is not None and req.state != State.PROPOSED:
+        can_propose = False  # already proposed independently in this round
+    can_assign = permissions.can_assign(current_user, req.area_id) and req.state != State.APPROVED
     return render_template(
-        "requirements/detail.html", req=req, events=history(req),
+        "requirements/detail.html", req=req, events=events,
+        hidden_events=_hidden_event_ids(req, events, proposals),
+        proposals=proposals if req.state == State.PROPOSED else [],
+        my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
         decision_form=decision_form if can_decide else None,
-        own_proposal=req.proposed_by_id == current_user.id, error=error, unsaved=unsaved,
+        own_proposal=(req.proposed_by_id == current_user.id
+                      or any(p.reviewer_id == current_user.id for p in proposals)),
+        reopen_form=(ReopenForm(formdata=None, version=req.version)
+                     if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
+                     else None),
+        comment_form=CommentForm(formdata=None) if permissions.can_comment(current_user, req)
+        else None,
+        assign_form=AssignForm(formdata=None) if can_assign else None,
+        assignable=area_people(req.area_id) if can_assign else [],
+        can_take=(req.assignee_id is None and req.state != State.APPROVED
+                  and permissions.can_claim(current_user, req.area_id)),
+        error=error, unsaved=unsaved,
     ), status
+
+
+def area_people(area_id: int) -> list[User]:
+    """Active people who work in the area, for assignment."""
+    return list(db.session.scalars(
+        sa.select(User).join(AreaMembership, AreaMembership.user_id == User.id)
+        .where(AreaMembership.area_id == area_id, User.active).order_by(User.display_name)))
 
 
 def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None):
@@ -118,10 +169,12 @@ def decide(requirement_id: int):
     if not form.validate() or form.action.data not in ("approve", "return"):
         return render_requirement(req, decision_form=form, status=422,
                                   error=_("Nothing was saved: choose approve or return."))
+    chosen = request.form.get("chosen_proposal", "")
     try:
         if form.action.data == "approve":
             workflow.approve(req, current_user, comment=form.comment.data or "",
-                             seen_version=form.version.data)
+                             seen_version=form.version.data,
+                             chosen_proposal_id=int(chosen) if chosen.isdigit() else None)
             message = _("Approved.")
         else:
             workflow.return_(req, current_user, comment=form.comment.data or "",
@@ -132,4 +185,70 @@ def decide(requirement_id: int):
     if stale := _commit_or_stale(req):
         return _refused(requirement_id, stale, form)
     flash(message, "success")
+    return redirect(url_for("requirements.detail", requirement_id=req.id))
+
+
+@bp.post("/requirements/<int:requirement_id>/reopen")
+@login_required
+def reopen(requirement_id: int):
+    """Take an approved decision back for rework, with a reason (lead of the area or admin)."""
+    req = load_requirement(requirement_id)
+    permissions.require(permissions.can_reopen(current_user, req), current_user, "reopen", req)
+    form = ReopenForm()
+    if not form.validate():
+        return render_requirement(req, status=422, error=" ".join(
+            map(str, [*form.reason.errors, *form.version.errors])) or _("Nothing was saved."))
+    try:
+        workflow.reopen(req, current_user, reason=form.reason.data,
+                        seen_version=form.version.data)
+    except workflow.WorkflowError as exc:
+        return _refused(requirement_id, exc, None)
+    if stale := _commit_or_stale(req):
+        return _refused(requirement_id, stale, None)
+    flash(_("The decision was reopened and returned to the reviewers."), "success")
+    return redirect(url_for("requirements.detail", requirement_id=req.id))
+
+
+@bp.post("/requirements/<int:requirement_id>/comment")
+@login_required
+def comment(requirement_id: int):
+    req = load_requirement(requirement_id)
+    form = CommentForm()
+    if not form.validate():
+        return render_requirement(req, status=422, error=" ".join(map(str, form.text.errors)))
+    try:
+        workflow.comment(req, current_user, form.text.data)
+    except workflow.WorkflowError as exc:
+        return _refused(requirement_id, exc, None)
+    db.session.commit()
+    flash(_("Your comment was added to the history."), "success")
+    return redirect(url_for("requirements.detail", requirement_id=req.id) + "#history")
+
+
+@bp.post("/requirements/<int:requirement_id>/assign")
+@login_required
+def assign(requirement_id: int):
+    """The lead gives the requirement to someone (or to nobody); a reviewer takes it."""
+    req = load_requirement(requirement_id)
+    form = AssignForm()
+    if not form.validate():
+        abort(400)
+    value = (form.assignee.data or "").strip()
+    try:
+        if value == "me":
+            workflow.take(req, current_user)
+        else:
+            assignee = None
+            if value:
+                assignee = db.session.get(User, int(value)) if value.isdigit() else None
+                if assignee is None:
+                    raise workflow.WorkflowError(_("Unknown person “%(value)s”.",
+                                                   value=value[:20]))
+            workflow.assign(req, current_user, assignee)
+    except workflow.PermissionDenied:
+        abort(403)
+    except workflow.WorkflowError as exc:
+        return _refused(requirement_id, exc, None)
+    db.session.commit()
+    flash(_("Assignment saved."), "success")
     return redirect(url_for("requirements.detail", requirement_id=req.id))

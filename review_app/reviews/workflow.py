@@ -16,15 +16,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from review_app import permissions
-from review_app.auth.models import User
+from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
-from review_app.requirements.models import Decision, Requirement, State
-from review_app.reviews.models import Action, ReviewEvent
+from review_app.requirements.models import Area, Decision, Requirement, State
+from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.time import utcnow
 
 #: Which states each action may start from.
@@ -145,6 +146,19 @@ def propose(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
     if decision == tests.suggested_decision():
         deviation_reason = ""
 
+    if req.area.dual_review:
+        return _propose_independently(req, actor, decision=decision, tests=tests,
+                                      justification=justification, new_wording=new_wording,
+                                      deviation_reason=deviation_reason)
+    return _set_proposal(req, actor, decision=decision, tests=tests,
+                         justification=justification, new_wording=new_wording,
+                         deviation_reason=deviation_reason)
+
+
+def _set_proposal(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
+                  justification: str, new_wording: str, deviation_reason: str,
+                  proposer_id: int | None = None) -> ReviewEvent:
+    """Make this the requirement's current proposal and record it."""
     now = utcnow()
     req.decision = decision
     req.justification = justification
@@ -152,7 +166,7 @@ def propose(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
     req.deviation_reason = deviation_reason or None
     req.test_legal, req.test_necessary, req.test_business_friendly = (
         tests.legal, tests.necessary, tests.business_friendly)
-    req.proposed_by_id = actor.id
+    req.proposed_by_id = proposer_id or actor.id
     req.proposed_at = now
     req.decided_by_id = None
     req.decided_at = None
@@ -163,16 +177,30 @@ def propose(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
 
 
 def approve(req: Requirement, actor: User, *, comment: str = "",
-            seen_version: int | None) -> ReviewEvent:
+            seen_version: int | None, chosen_proposal_id: int | None = None) -> ReviewEvent:
     """Approve the current proposal: it becomes the final decision (four-eyes principle).
 
-    :raise PermissionDenied: the actor is not this area's lead.
-    :raise WorkflowError: the actor made the proposal, or it is not waiting for approval.
+    Under dual review with disagreeing proposals the lead must say which one they approve
+    (``chosen_proposal_id``); it becomes the requirement's decision.
+
+    :raise PermissionDenied: the actor is not this area's lead, or made a proposal in question.
+    :raise WorkflowError: not waiting for approval, or a conflict left unresolved.
     """
     _check(req, actor, Action.APPROVE, permissions.can_decide(actor, req), seen_version)
-    if req.proposed_by_id == actor.id:
+    proposals = independent_proposals(req)
+    if req.proposed_by_id == actor.id or any(p.reviewer_id == actor.id for p in proposals):
         permissions.log_denied(actor, "approve-own", req)
         raise PermissionDenied(_l("You cannot approve your own proposal; another lead must."))
+    if chosen_proposal_id is not None or req.conflict:
+        chosen = next((p for p in proposals if p.id == chosen_proposal_id), None)
+        if chosen is None:
+            raise WorkflowError(_l("The two independent proposals disagree: choose the one you "
+                                   "approve, or return the requirement."), "chosen_proposal")
+        req.decision, req.justification = chosen.decision, chosen.justification
+        req.new_wording, req.deviation_reason = chosen.new_wording, chosen.deviation_reason
+        req.test_legal, req.test_necessary, req.test_business_friendly = (
+            chosen.test_legal, chosen.test_necessary, chosen.test_business_friendly)
+        req.proposed_by_id = chosen.reviewer_id
     comment = _clean(comment)
     if len(comment) > MAX_TEXT:
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT))
@@ -197,7 +225,356 @@ def return_(req: Requirement, actor: User, *, comment: str,
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT))
     req.decided_by_id = actor.id
     req.decided_at = utcnow()
+    _next_round(req)
     return _record(req, actor, Action.RETURN, State.RETURNED, decision=req.decision, text=comment)
+
+
+def _next_round(req: Requirement) -> None:
+    req.review_round += 1
+    req.conflict = False
+
+
+def reopen(req: Requirement, actor: User, *, reason: str,
+           seen_version: int | None) -> ReviewEvent:
+    """Take an approved decision back to *returned*, saying why; the history keeps both.
+
+    :raise PermissionDenied: not the area's lead nor an admin.
+    :raise WorkflowError: not approved, or no reason given.
+    """
+    _check(req, actor, Action.REOPEN, permissions.can_reopen(actor, req), seen_version)
+    reason = _clean(reason)
+    if not reason:
+        raise WorkflowError(_l("Reopening a decision needs a reason."), "reason")
+    if len(reason) > MAX_TEXT:
+        raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT),
+                            "reason")
+    _next_round(req)
+    return _record(req, actor, Action.REOPEN, State.RETURNED, decision=req.decision, text=reason)
+
+
+# Dual review ---------------------------------------------------------------------------------
+
+def independent_proposals(req: Requirement) -> list[IndependentProposal]:
+    """This round's independent proposals (dual review), oldest first."""
+    if not req.area.dual_review:
+        return []
+    return list(db.session.scalars(
+        sa.select(IndependentProposal).where(IndependentProposal.requirement_id == req.id,
+                                             IndependentProposal.review_round == req.review_round)
+        .order_by(IndependentProposal.id)))
+
+
+def _propose_independently(req: Requirement, actor: User, *, decision: Decision, tests: Tests,
+                           justification: str, new_wording: str,
+                           deviation_reason: str) -> ReviewEvent:
+    """Keep this reviewer's proposal apart; the second one from another reviewer sends both
+    to the lead, marked as a conflict when the decisions differ."""
+    earlier = independent_proposals(req)
+    if any(p.reviewer_id == actor.id for p in earlier):
+        raise WorkflowError(_l("You have already made your independent proposal in this round; "
+                               "it waits for a second reviewer."))
+    db.session.add(IndependentProposal(
+        requirement_id=req.id, review_round=req.review_round, reviewer_id=actor.id,
+        decision=decision, test_legal=tests.legal, test_necessary=tests.necessary,
+        test_business_friendly=tests.business_friendly, justification=justification,
+        new_wording=new_wording or None, deviation_reason=deviation_reason or None))
+    fields = {"decision": decision, "text": justification, "new_wording": new_wording or None,
+              "deviation_reason": deviation_reason or None, "test_legal": tests.legal,
+              "test_necessary": tests.necessary,
+              "test_business_friendly": tests.business_friendly}
+    if not earlier:
+        return _record(req, actor, Action.PROPOSE, None, **fields)
+    req.conflict = earlier[0].decision != decision
+    return _set_proposal(req, actor, decision=decision, tests=tests,
+                         justification=justification, new_wording=new_wording,
+                         deviation_reason=deviation_reason)
+
+
+def waiting_for_second_proposal(req: Requirement) -> bool:
+    return bool(req.area.dual_review and req.state in ALLOWED_FROM[Action.PROPOSE]
+                and independent_proposals(req))
+
+
+# Assignment and comments ---------------------------------------------------------------------
+
+MAX_COMMENT = 2_000
+
+
+def _assignable(area_id: int, user: User | None) -> bool:
+    return user is None or (user.active and user.area_roles.get(area_id) is not None)
+
+
+def _assignment_refusal(req: Requirement, actor: User,
+                        assignee: User | None) -> WorkflowError | None:
+    """Why ``actor`` may not give ``req`` to ``assignee``, or None when they may."""
+    if not permissions.can_assign(actor, req.area_id):
+        permissions.log_denied(actor, "assign", req)
+        return PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                   area=req.area.code))
+    if not _assignable(req.area_id, assignee):
+        return WorkflowError(_l("%(name)s does not work in area %(area)s.",
+                                name=assignee.display_name, area=req.area.code))
+    if req.state == State.APPROVED:
+        return WorkflowError(_l("This requirement is “%(state)s” now, so this action is not "
+                                "possible.", state=state_label(req.state)))
+    return None
+
+
+def assign(req: Requirement, actor: User, assignee: User | None) -> bool:
+    """Give ``req`` to ``assignee`` (None takes it away). Recorded; returns False (and records
+    nothing) when it already was so.
+
+    Assignment does not change the requirement's version: someone writing a proposal is not
+    interrupted because the lead reassigned the work meanwhile.
+
+    :raise PermissionDenied: not the area's lead nor an admin.
+    :raise WorkflowError: the assignee does not work in this area, or it is decided already.
+    """
+    if refusal := _assignment_refusal(req, actor, assignee):
+        raise refusal
+    new_id = assignee.id if assignee else None
+    if req.assignee_id == new_id:
+        return False
+    _record_assignments([req], actor.id, new_id)
+    return True
+
+
+def _record_assignments(reqs: list[Requirement], actor_id: int, assignee_id: int | None) -> None:
+    """One UPDATE for all of ``reqs`` and one event each (assignment keeps the version)."""
+    now = utcnow()
+    for start in range(0, len(reqs), 500):
+        chunk = reqs[start:start + 500]
+        db.session.execute(sa.update(Requirement)
+                           .where(Requirement.id.in_([r.id for r in chunk]))
+                           .values(assignee_id=assignee_id)
+                           .execution_options(synchronize_session=False))
+        db.session.execute(sa.insert(ReviewEvent), [
+            {"requirement_id": r.id, "actor_id": actor_id,
+             "action": Action.ASSIGN if assignee_id else Action.UNASSIGN,
+             "from_state": r.state, "to_state": r.state, "assignee_id": assignee_id,
+             "version": r.version, "created_at": now} for r in chunk])
+    for req in reqs:
+        db.session.expire(req, ["assignee_id", "assignee"])
+
+
+def take(req: Requirement, actor: User) -> ReviewEvent:
+    """A reviewer takes one unassigned requirement of their area for themselves.
+
+    :raise PermissionDenied: the actor does not propose in this area.
+    :raise WorkflowError: someone has it already, or it is decided.
+    """
+    if not permissions.can_claim(actor, req.area_id):
+        permissions.log_denied(actor, "take", req)
+        raise PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                  area=req.area.code))
+    if req.state == State.APPROVED:
+        raise WorkflowError(_l("This requirement is “%(state)s” now, so this action is not "
+                               "possible.", state=state_label(req.state)))
+    taken = db.session.execute(
+        sa.update(Requirement).where(Requirement.id == req.id, Requirement.assignee_id.is_(None))
+        .values(assignee_id=actor.id).execution_options(synchronize_session=False)).rowcount
+    if not taken:
+        raise WorkflowError(_l("Someone else has already taken this requirement."))
+    event = ReviewEvent(requirement_id=req.id, actor_id=actor.id, action=Action.ASSIGN,
+                        from_state=req.state, to_state=req.state, assignee_id=actor.id,
+                        version=req.version)
+    db.session.add(event)
+    return event
+
+
+def claim_next(actor: User) -> Requirement | None:
+    """Assign to ``actor`` the next unassigned requirement waiting in their areas.
+
+    Returned requirements come first, then by code. Safe under concurrency: the claim is one
+    conditional UPDATE (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a single write on SQLite),
+    so two reviewers pressing it at the same moment never get the same requirement.
+    """
+    area_ids = [a for a in permissions.proposing_area_ids(actor)
+                if permissions.can_claim(actor, a)]
+    if not area_ids:
+        return None
+    claimable = (Requirement.area_id.in_(area_ids), Requirement.assignee_id.is_(None),
+                 Requirement.state.in_((State.RETURNED, State.UNREVIEWED)))
+    next_one = (sa.select(Requirement.id).where(*claimable)
+                .order_by(sa.case((Requirement.state == State.RETURNED, 0), else_=1),
+                          Requirement.code)
+                .limit(1).with_for_update(skip_locked=True).scalar_subquery())
+    for _attempt in range(10):
+        row = db.session.execute(
+            sa.update(Requirement).where(Requirement.id == next_one,
+                                         Requirement.assignee_id.is_(None))
+            .values(assignee_id=actor.id)
+            .returning(Requirement.id, Requirement.state, Requirement.version)
+            .execution_options(synchronize_session=False)).first()
+        if row is not None:
+            db.session.add(ReviewEvent(requirement_id=row.id, actor_id=actor.id,
+                                       action=Action.ASSIGN, from_state=row.state,
+                                       to_state=row.state, assignee_id=actor.id,
+                                       version=row.version))
+            return db.session.get(Requirement, row.id, populate_existing=True)
+        # Someone took the one we aimed at between our look and our write: look again,
+        # unless nothing is left.
+        if db.session.scalar(sa.select(Requirement.id).where(*claimable).limit(1)) is None:
+            return None
+    return None
+
+
+def comment(req: Requirement, actor: User, text: str) -> ReviewEvent:
+    """Add a comment to the requirement's history. Does not change its review data.
+
+    :raise PermissionDenied: the actor cannot see the requirement.
+    :raise WorkflowError: empty or too long.
+    """
+    if not permissions.can_comment(actor, req):
+        permissions.log_denied(actor, "comment", req)
+        raise PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                  area=req.area.code))
+    text = _clean(text)
+    if not text:
+        raise WorkflowError(_l("Write something before sending a comment."), "text")
+    if len(text) > MAX_COMMENT:
+        raise WorkflowError(_l("A comment can have at most %(n)d characters.", n=MAX_COMMENT),
+                            "text")
+    event = ReviewEvent(requirement_id=req.id, actor_id=actor.id, action=Action.COMMENT,
+                        from_state=req.state, to_state=req.state, text=text,
+                        version=req.version)
+    db.session.add(event)
+    return event
+
+
+# Many at once ---------------------------------------------------------------------------------
+
+#: The most requirements one bulk action takes; more is refused, not silently cut.
+MAX_BULK = 5_000
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: the requirements it changed and the ones it skipped, with why."""
+
+    done: list[Requirement]
+    skipped: list[tuple[Requirement, str]]
+
+
+def decide_many(requirements: list[Requirement], actor: User, *, action: Action, comment: str,
+                seen_versions: dict[int, int] | None = None) -> BulkOutcome:
+    """Approve or return each requirement with one comment; each gets its own event.
+
+    Items the actor may not decide (their own proposals, changed since seen, no longer
+    proposed, another area) are skipped with the reason; the rest go through.
+
+    :raise WorkflowError: too many items, or returning without a comment.
+    """
+    if len(requirements) > MAX_BULK:
+        raise WorkflowError(_l("Select at most %(n)s requirements at a time.", n=MAX_BULK))
+    if action == Action.RETURN and not _clean(comment):
+        raise WorkflowError(_l("Say what should change: returning needs a comment."), "comment")
+    act = approve if action == Action.APPROVE else return_
+    outcome = BulkOutcome(done=[], skipped=[])
+    for req in requirements:
+        seen = (seen_versions or {}).get(req.id)
+        try:
+            act(req, actor, comment=comment, seen_version=seen)
+        except WorkflowError as exc:
+            outcome.skipped.append((req, str(exc.message)))
+        else:
+            outcome.done.append(req)
+    return outcome
+
+
+def assign_many(requirements: list[Requirement], actor: User,
+                assignee: User | None) -> BulkOutcome:
+    """Assign (or unassign) each requirement; skipped ones are listed with the reason."""
+    if len(requirements) > MAX_BULK:
+        raise WorkflowError(_l("Select at most %(n)s requirements at a time.", n=MAX_BULK))
+    outcome = BulkOutcome(done=[], skipped=[])
+    new_id = assignee.id if assignee else None
+    for req in requirements:
+        if refusal := _assignment_refusal(req, actor, assignee):
+            outcome.skipped.append((req, str(refusal.message)))
+        elif req.assignee_id != new_id:
+            outcome.done.append(req)
+    _record_assignments(outcome.done, actor.id, new_id)
+    return outcome
+
+
+def balance(area: Area, actor: User) -> dict[int, int]:
+    """Spread the area's unassigned open requirements over its active reviewers, so that each
+    ends with as close to the same number of open assignments as possible.
+
+    Returns ``{reviewer_id: newly assigned}``.
+
+    :raise PermissionDenied: not the area's lead nor an admin.
+    :raise WorkflowError: the area has no active reviewers.
+    """
+    if not permissions.can_assign(actor, area.id):
+        permissions.log_denied(actor, "balance", area)
+        raise PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                  area=area.code))
+    open_states = (State.UNREVIEWED, State.RETURNED)
+    reviewers = list(db.session.scalars(
+        sa.select(User.id).join(AreaMembership, AreaMembership.user_id == User.id)
+        .where(AreaMembership.area_id == area.id, AreaMembership.role == AreaRole.REVIEWER,
+               User.active).order_by(User.id)))
+    if not reviewers:
+        raise WorkflowError(_l("Area %(area)s has no active reviewers to give work to.",
+                               area=area.code))
+    load = dict.fromkeys(reviewers, 0)
+    load.update(db.session.execute(
+        sa.select(Requirement.assignee_id, sa.func.count())
+        .where(Requirement.area_id == area.id, Requirement.state.in_(open_states),
+               Requirement.assignee_id.in_(reviewers))
+        .group_by(Requirement.assignee_id)).all())
+    unassigned = db.session.execute(
+        sa.select(Requirement.id, Requirement.state, Requirement.version)
+        .where(Requirement.area_id == area.id, Requirement.assignee_id.is_(None),
+               Requirement.state.in_(open_states))
+        .order_by(Requirement.code)).all()
+    given: dict[int, list] = {r: [] for r in reviewers}
+    for row in unassigned:
+        lightest = min(reviewers, key=lambda r: (load[r], r))
+        load[lightest] += 1
+        given[lightest].append(row)
+    now = utcnow()
+    assigned: dict[int, int] = {}
+    for reviewer_id, rows in given.items():
+        taken: set[int] = set()
+        for start in range(0, len(rows), 500):
+            # Only rows still unassigned now: someone may have claimed one meanwhile.
+            taken.update(db.session.scalars(
+                sa.update(Requirement)
+                .where(Requirement.id.in_([row.id for row in rows[start:start + 500]]),
+                       Requirement.assignee_id.is_(None))
+                .values(assignee_id=reviewer_id).returning(Requirement.id)
+                .execution_options(synchronize_session=False)))
+        events = [{"requirement_id": row.id, "actor_id": actor.id, "action": Action.ASSIGN,
+                   "from_state": row.state, "to_state": row.state, "assignee_id": reviewer_id,
+                   "version": row.version, "created_at": now} for row in rows if row.id in taken]
+        if events:
+            db.session.execute(sa.insert(ReviewEvent), events)
+        assigned[reviewer_id] = len(events)
+    return assigned
+
+
+# Import ---------------------------------------------------------------------------------------
+
+def wording_changed(req: Requirement, actor: User, old_text: str, new_text: str) -> ReviewEvent:
+    """Record that an import replaced the requirement's text, keeping the old text in the event.
+
+    A decision proposed or approved on the old wording must not silently stand for the new one:
+    the requirement goes back to *returned* (a new review round) with its proposal kept, so a
+    reviewer re-reviews it starting from what was proposed. An unreviewed requirement only gets
+    the event. The import checks the actor's permission and commits.
+    """
+    req.text = new_text
+    fields = {"text": old_text, "new_wording": new_text}
+    if req.state == State.UNREVIEWED:
+        return _record(req, actor, Action.WORDING_CHANGED, None, **fields)
+    req.decided_by_id = None
+    req.decided_at = None
+    _next_round(req)
+    return _record(req, actor, Action.WORDING_CHANGED, State.RETURNED, decision=req.decision,
+                   **fields)
 
 
 # Labels shared by templates, messages and exports. ---------------------------------------------
@@ -223,6 +600,7 @@ _ACTION_LABELS = {
     Action.ASSIGN: lazy_pgettext("history", "assigned"),
     Action.UNASSIGN: lazy_pgettext("history", "unassigned"),
     Action.COMMENT: lazy_pgettext("history", "commented"),
+    Action.WORDING_CHANGED: lazy_pgettext("history", "changed the wording"),
 }
 
 

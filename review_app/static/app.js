@@ -107,3 +107,31 @@
   newWording.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 200); });
   update();
 })();
+
+// Bulk forms: tick every row on the page, count the selection, and when "all matching" is
+// chosen say so instead of counting ticks.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+    function items() {
+      return Array.prototype.slice.call(document.querySelectorAll(
+        'input[name="item"]:not([disabled])')).filter(function (box) {
+        return box.form === form;
+      });
+    }
+    var all = form.querySelector("[data-select-all]");
+    var scope = form.querySelector("[data-scope-filter]");
+    var counter = form.querySelector("[data-selected-count]");
+    function count() {
+      if (!counter) return;
+      var ticked = items().filter(function (b) { return b.checked; }).length;
+      counter.textContent = scope && scope.checked ? "" : ticked ? "✓ " + ticked : "";
+    }
+    if (all) all.addEventListener("change", function () {
+      items().forEach(function (box) { box.checked = all.checked; });
+      count();
+    });
+    if (scope) scope.addEventListener("change", count);
+    document.addEventListener("change", function (e) { if (e.target.name === "item") count(); });
+  });
+})();

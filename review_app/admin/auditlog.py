@@ -1,0 +1,298 @@
+"""Reading the audit trail: the audit log and the review history, merged, newest first.
+
+Two append-only tables answer an auditor: ``audit_entries`` (sign-ins, refusals, imports,
+exports, changes to people and areas) and ``review_events`` (every decision, assignment and
+comment). A page merges the newest rows of both; each side is filtered and limited on its own,
+so a page costs two short index scans whatever the size of the history. Pages are keyset
+pages over (time, source, id), like the requirements list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from review_app.audit import AuditAction, AuditEntry
+from review_app.auth.models import User
+from review_app.extensions import db
+from review_app.requirements.models import Requirement
+from review_app.reviews.models import Action, ReviewEvent
+
+AUDIT, REVIEW = "a", "r"
+
+
+@dataclass(frozen=True)
+class Category:
+    label: Any
+    audit_actions: tuple[str, ...] = ()
+    review_actions: tuple[str, ...] = ()
+
+
+def _review(*names: str) -> tuple[str, ...]:
+    """Review actions by value, keeping only those the workflow knows."""
+    known = {a.value for a in Action}
+    return tuple(n for n in names if n in known)
+
+
+CATEGORIES: dict[str, Category] = {
+    "decisions": Category(_l("Decisions"), review_actions=_review(
+        "propose", "approve", "return", "reopen", "wording_changed")),
+    "assignments": Category(_l("Assignments"), review_actions=_review(
+        "assign", "unassign", "claim")),
+    "comments": Category(_l("Comments"), review_actions=_review("comment")),
+    "imports": Category(_l("Imports"), audit_actions=(
+        AuditAction.IMPORT_APPLIED, AuditAction.IMPORT_FAILED),
+        review_actions=_review("wording_changed")),
+    "exports": Category(_l("Exports"), audit_actions=(AuditAction.EXPORT,)),
+    "sign_ins": Category(_l("Sign-ins and sign-outs"), audit_actions=(
+        AuditAction.SIGN_IN, AuditAction.SIGN_OUT)),
+    "failed_sign_ins": Category(_l("Failed sign-ins"), audit_actions=(
+        AuditAction.SIGN_IN_FAILED,)),
+    "denied": Category(_l("Denied actions"), audit_actions=(AuditAction.DENIED,)),
+    "people": Category(_l("Changes to people"), audit_actions=(
+        AuditAction.USER_CREATED, AuditAction.USER_UPDATED, AuditAction.USER_DEACTIVATED,
+        AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET)),
+    "areas": Category(_l("Changes to areas"), audit_actions=(
+        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+}
+
+AUDIT_LABELS = {
+    AuditAction.SIGN_IN: _l("signed in"),
+    AuditAction.SIGN_IN_FAILED: _l("failed to sign in"),
+    AuditAction.SIGN_OUT: _l("signed out"),
+    AuditAction.DENIED: _l("was refused"),
+    AuditAction.IMPORT_APPLIED: _l("imported requirements"),
+    AuditAction.IMPORT_FAILED: _l("import failed"),
+    AuditAction.EXPORT: _l("exported the requirements list"),
+    AuditAction.USER_CREATED: _l("created an account"),
+    AuditAction.USER_UPDATED: _l("changed an account"),
+    AuditAction.USER_DEACTIVATED: _l("deactivated an account"),
+    AuditAction.USER_REACTIVATED: _l("reactivated an account"),
+    AuditAction.PASSWORD_RESET: _l("reset a password"),
+    AuditAction.AREA_CREATED: _l("created an area"),
+    AuditAction.AREA_UPDATED: _l("changed an area"),
+}
+FAILURE_REASONS = {
+    "unknown_account": _l("no such account"),
+    "wrong_password": _l("wrong password"),
+    "deactivated": _l("account deactivated"),
+    "rate_limited": _l("too many attempts"),
+}
+#: Names of the specifics an entry may carry, as the log shows them.
+DETAIL_LABELS = {
+    "display_name": _l("name"), "email": _l("email"), "language": _l("language"),
+    "global_role": _l("global role"), "memberships": _l("areas"), "file": _l("file"),
+    "total_rows": _l("rows"), "new": _l("new"), "changed": _l("changed"),
+    "unchanged": _l("unchanged"), "rereview": _l("back to review"), "errors": _l("problems"),
+    "failure": _l("failure"), "via": _l("via"), "state": _l("state"),
+    "decision": _l("decision"), "assignee": _l("assignee"), "action": _l("refused action"),
+    "path": _l("address"), "method": _l("request"), "format": _l("format"),
+    "filters": _l("filters"), "name_kk": _l("name in Kazakh"), "name_ru": _l("name in Russian"),
+    "name_en": _l("name in English"), "description": _l("description"),
+    "dual_review": _l("dual review"),
+}
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass
+class AuditFilters:
+    """Validated filters; ``errors`` names each one that could not be used."""
+
+    category: str | None = None
+    actor: str = ""
+    area_id: int | None = None
+    since: datetime | None = None  # UTC, inclusive
+    until: datetime | None = None  # UTC, exclusive
+    errors: list[str] = field(default_factory=list)
+
+    def sides(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """Actions to show from each table: None means all, () means none."""
+        if self.category is None:
+            return None, None
+        category = CATEGORIES[self.category]
+        return category.audit_actions, category.review_actions
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight to the next midnight, as naive UTC."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(
+        UTC).replace(tzinfo=None)
+    return start, end
+
+
+@dataclass
+class Item:
+    """One line of the merged trail, ready to show."""
+
+    source: str
+    id: int
+    created_at: datetime
+    actor_email: str | None
+    actor_name: str | None
+    action: str
+    target_type: str | None
+    target_id: int | None
+    target_label: str | None
+    area_code: str | None
+    details: dict[str, Any] | None
+    text: str | None
+    ip_address: str | None
+
+
+def encode_cursor(item: Item) -> str:
+    raw = json.dumps([item.created_at.isoformat(), item.source, item.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[datetime, str, int]:
+    """:raise BadCursor: not a cursor this page made."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        when, source, row_id = json.loads(raw)
+        if source not in (AUDIT, REVIEW) or not isinstance(row_id, int):
+            raise BadCursor(token)
+        return datetime.fromisoformat(when), source, row_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadCursor(token) from exc
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _after(created: Any, ident: Any, source: str, cursor: tuple[datetime, str, int] | None):
+    """Rows of this side that sort after ``cursor`` (newest first: time, source, id desc)."""
+    if cursor is None:
+        return sa.true()
+    at, c_source, c_id = cursor
+    if source < c_source:
+        return created <= at
+    if source > c_source:
+        return created < at
+    return sa.or_(created < at, sa.and_(created == at, ident < c_id))
+
+
+def _audit_side(f: AuditFilters, actions: tuple[str, ...] | None, cursor, limit: int):
+    stmt = sa.select(sa.literal(AUDIT).label("source"), AuditEntry.id.label("id"),
+                     AuditEntry.created_at.label("created_at"))
+    if actions is not None:
+        stmt = stmt.where(AuditEntry.action.in_([str(a) for a in actions]))
+    if f.actor:
+        stmt = stmt.where(AuditEntry.actor_email.like(_like(f.actor), escape="\\"))
+    if f.area_id is not None:
+        stmt = stmt.where(AuditEntry.area_id == f.area_id)
+    if f.since:
+        stmt = stmt.where(AuditEntry.created_at >= f.since)
+    if f.until:
+        stmt = stmt.where(AuditEntry.created_at < f.until)
+    stmt = stmt.where(_after(AuditEntry.created_at, AuditEntry.id, AUDIT, cursor))
+    return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
+
+
+def _review_side(f: AuditFilters, actions: tuple[str, ...] | None, cursor, limit: int):
+    stmt = sa.select(sa.literal(REVIEW).label("source"), ReviewEvent.id.label("id"),
+                     ReviewEvent.created_at.label("created_at"))
+    if actions is not None:
+        stmt = stmt.where(ReviewEvent.action.in_(list(actions)))
+    if f.actor:
+        stmt = stmt.join(User, User.id == ReviewEvent.actor_id).where(
+            User.email.like(_like(f.actor), escape="\\"))
+    if f.area_id is not None:
+        stmt = stmt.join(Requirement, Requirement.id == ReviewEvent.requirement_id).where(
+            Requirement.area_id == f.area_id)
+    if f.since:
+        stmt = stmt.where(ReviewEvent.created_at >= f.since)
+    if f.until:
+        stmt = stmt.where(ReviewEvent.created_at < f.until)
+    stmt = stmt.where(_after(ReviewEvent.created_at, ReviewEvent.id, REVIEW, cursor))
+    return stmt.order_by(ReviewEvent.created_at.desc(), ReviewEvent.id.desc()).limit(limit)
+
+
+def fetch(f: AuditFilters, *, after: str | None, size: int) -> tuple[list[Item], str | None]:
+    """A page of the trail (newest first) and the cursor of the next page, if any.
+
+    :raise BadCursor: ``after`` is malformed.
+    """
+    cursor = decode_cursor(after) if after else None
+    audit_actions, review_actions = f.sides()
+    sides = []
+    if audit_actions is None or audit_actions:
+        sides.append(_audit_side(f, audit_actions, cursor, size + 1).subquery())
+    if review_actions is None or review_actions:
+        sides.append(_review_side(f, review_actions, cursor, size + 1).subquery())
+    if not sides:
+        return [], None
+    selects = [sa.select(s.c.source, s.c.id, s.c.created_at) for s in sides]
+    merged = (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+    keys = db.session.execute(sa.select(merged.c.source, merged.c.id).order_by(
+        merged.c.created_at.desc(), merged.c.source.desc(), merged.c.id.desc())
+        .limit(size + 1)).all()
+    items = _load(keys[:size])
+    return items, encode_cursor(items[-1]) if len(keys) > size else None
+
+
+def _load(keys: list[Any]) -> list[Item]:
+    audit_ids = [k.id for k in keys if k.source == AUDIT]
+    review_ids = [k.id for k in keys if k.source == REVIEW]
+    found: dict[tuple[str, int], Item] = {}
+    if audit_ids:
+        from review_app.requirements.models import Area
+
+        areas = dict(db.session.execute(sa.select(Area.id, Area.code)).all())
+        names = {}
+        entries = list(db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.id.in_(audit_ids))))
+        actor_ids = {e.actor_id for e in entries if e.actor_id}
+        if actor_ids:
+            names = dict(db.session.execute(sa.select(User.id, User.display_name).where(
+                User.id.in_(actor_ids))).all())
+        for e in entries:
+            found[(AUDIT, e.id)] = Item(
+                AUDIT, e.id, e.created_at, e.actor_email, names.get(e.actor_id), e.action,
+                e.target_type, e.target_id, e.target_label, areas.get(e.area_id), e.details,
+                None, e.ip_address)
+    if review_ids:
+        events = db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.id.in_(review_ids))
+                                    .options(so.joinedload(ReviewEvent.requirement).options(
+                                        so.load_only(Requirement.code, Requirement.area_id),
+                                        so.joinedload(Requirement.area)),
+                                        so.joinedload(ReviewEvent.actor),
+                                        so.joinedload(ReviewEvent.assignee)))
+        for e in events.unique():
+            details: dict[str, Any] = {}
+            if e.from_state != e.to_state and e.to_state is not None:
+                details["state"] = {"from": e.from_state and str(e.from_state),
+                                    "to": str(e.to_state)}
+            if e.decision:
+                details["decision"] = str(e.decision)
+            if e.assignee is not None:
+                details["assignee"] = e.assignee.email
+            found[(REVIEW, e.id)] = Item(
+                REVIEW, e.id, e.created_at, e.actor.email, e.actor.display_name, str(e.action),
+                "requirement", e.requirement_id, e.requirement.code, e.requirement.area.code,
+                details or None, e.text, None)
+    return [found[(k.source, k.id)] for k in keys if (k.source, k.id) in found]
+
+
+def iterate(f: AuditFilters, batch: int = 500):
+    """Every matching item, newest first, read in keyset batches (for the CSV export)."""
+    after = None
+    while True:
+        items, after = fetch(f, after=after, size=batch)
+        yield from items
+        if after is None:
+            return

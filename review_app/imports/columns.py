@@ -1,0 +1,97 @@
+"""The documented column set of a requirements file, and the header names accepted for each.
+
+Ministries write headers in Russian or English, with or without units and punctuation, so a
+header is matched after folding case, ``ё``, underscores and punctuation. Pure code: no Flask.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TEXT, NUMBER, AREA = "text", "number", "area"
+
+
+@dataclass(frozen=True)
+class Column:
+    #: The documented (English) name; also the Requirement attribute it fills, except area_code.
+    name: str
+    #: The header written in the example file and in exports for Russian-speaking users.
+    russian: str
+    required: bool = False
+    kind: str = TEXT
+    #: Longest accepted value, in characters (None for numbers).
+    max_length: int | None = None
+    #: Other header names accepted for this column (Russian and English variants).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def field(self) -> str:
+        return "area_id" if self.kind == AREA else self.name
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", "Код требования", required=True, max_length=64,
+           aliases=("код", "идентификатор", "идентификатор требования", "номер требования",
+                    "requirement code", "id")),
+    Column("area_code", "Код сферы", required=True, kind=AREA, max_length=8,
+           aliases=("код сферы регулирования", "код области", "код области регулирования",
+                    "код направления", "сфера код", "area", "area code")),
+    Column("title", "Наименование", required=True, max_length=1000,
+           aliases=("наименование требования", "название", "название требования", "заголовок",
+                    "краткое наименование", "name")),
+    Column("text", "Текст требования", required=True, max_length=50_000,
+           aliases=("текст", "содержание требования", "формулировка", "формулировка требования",
+                    "требование", "requirement", "requirement text", "wording")),
+    Column("legal_act", "Нормативный правовой акт", max_length=1000,
+           aliases=("нпа", "наименование нпа", "правовой акт", "нормативный акт",
+                    "act", "legal basis")),
+    Column("legal_act_ref", "Реквизиты НПА", max_length=200,
+           aliases=("номер и дата нпа", "реквизиты акта", "номер и дата акта", "реквизиты",
+                    "act number", "act reference", "legal act ref")),
+    Column("article", "Статья, пункт", max_length=200,
+           aliases=("статья", "пункт", "статья пункт", "структурная единица",
+                    "структурная единица нпа", "clause")),
+    Column("issuing_body", "Государственный орган", max_length=500,
+           aliases=("госорган", "государственный орган регулятор", "регулирующий орган",
+                    "уполномоченный орган", "орган", "body", "issuing authority", "regulator")),
+    Column("oked", "ОКЭД", max_length=16,
+           aliases=("код окэд", "вид деятельности окэд", "вид деятельности", "activity")),
+    Column("annual_cost_kzt", "Годовые издержки, тенге", kind=NUMBER,
+           aliases=("годовые издержки", "издержки", "издержки бизнеса", "издержки в год",
+                    "издержки тенге", "стоимость соблюдения", "стоимость соблюдения тенге",
+                    "annual cost", "cost kzt", "annual cost kzt")),
+    Column("businesses_affected", "Количество субъектов", kind=NUMBER,
+           aliases=("количество субъектов предпринимательства", "число субъектов",
+                    "охват субъектов", "субъектов", "businesses", "affected businesses")),
+)
+
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+REQUIRED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.required)
+
+_NOT_WORD = re.compile(r"[^\w]+|_+")
+
+
+def fold_header(header: str) -> str:
+    """``"Годовые издержки, тенге"`` → ``"годовые издержки тенге"``; ``"area_code"`` →
+    ``"area code"``."""
+    return " ".join(_NOT_WORD.sub(" ", header.casefold().replace("ё", "е")).split())
+
+
+def _index() -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for column in COLUMNS:
+        for name in (column.name, column.russian, *column.aliases):
+            key = fold_header(name)
+            if key in index and index[key] is not column:
+                raise AssertionError(f"header {name!r} is ambiguous")
+            index[key] = column
+    return index
+
+
+HEADER_INDEX: dict[str, Column] = _index()
+
+
+def match_header(header: str) -> Column | None:
+    """The column a header names, or None when it names none we know."""
+    return HEADER_INDEX.get(fold_header(header))

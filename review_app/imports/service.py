@@ -1,0 +1,293 @@
+"""The import: compare a requirements file with the register, then write it all or nothing.
+
+:func:`analyse` is the preview: it reads the file, validates every row, and counts what would
+be new, changed or unchanged, without writing. :func:`apply` reads the file again and writes in
+the caller's transaction; any problem raises :class:`ImportRejected` and the caller rolls back,
+so the register is never half-imported. Both stream the file in chunks, so memory stays bounded.
+
+Rules an admin can rely on:
+
+* A row whose code exists updates that requirement; otherwise it creates one.
+* Only the columns present in the file, and only the cells that are filled in, are compared and
+  written: an empty cell leaves what is stored (ministries often leave out what they do not
+  know; an import adds and corrects, it never erases). Requirements absent from the file are
+  left as they are.
+* Importing the same file again changes nothing (no new versions, no events).
+* A new text for a requirement that already has a proposal or decision sends it back to review
+  (:func:`review_app.reviews.workflow.wording_changed`), keeping the old text in its history.
+* A reviewed requirement is not moved to another area by an import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from review_app.auth.models import User
+from review_app.extensions import db
+from review_app.imports.columns import COLUMNS
+from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
+from review_app.imports.validate import Problem, RowValidator, excerpt, layout_problems
+from review_app.requirements.models import Area, Requirement, State, search_key
+from review_app.time import utcnow
+
+#: Rows validated, compared and written together.
+CHUNK = 1000
+#: How many errors, changes and re-reviews a report keeps (the counts are always complete).
+MAX_REPORTED = 1000
+MAX_SAMPLES = 200
+
+#: Requirement fields an import may set, in the documented column order.
+FIELDS = tuple(c.field for c in COLUMNS)
+_COMPARED = [getattr(Requirement, f) for f in FIELDS if f != "code"]
+
+Progress = Callable[[int], None]
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing may be written. ``outcome`` lists them."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(f"{outcome.error_count} problems")
+        self.outcome = outcome
+
+
+@dataclass
+class Outcome:
+    """What an analysis (or an import) found: counts, problems and samples of the changes."""
+
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    columns: list[str] = field(default_factory=list)
+    total_rows: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rereview: int = 0
+    error_count: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: Some of the changed requirements: code, the fields that change, re-review or not.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: Requirements with a decision whose text changes (all, up to MAX_REPORTED).
+    rereviews: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add_error(self, problem: Problem) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(problem)
+
+    def to_report(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "encoding": self.encoding, "delimiter": self.delimiter,
+            "sheet": self.sheet, "header_row": self.header_row, "columns": self.columns,
+            "errors": [p.to_dict() for p in self.errors],
+            "warnings": [p.to_dict() for p in self.warnings],
+            "changes": self.changes, "rereviews": self.rereviews,
+        }
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"total_rows": self.total_rows, "new": self.new, "changed": self.changed,
+                "unchanged": self.unchanged, "rereview": self.rereview,
+                "errors": self.error_count}
+
+
+@dataclass
+class ImportOptions:
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    limits: Limits = field(default_factory=Limits)
+
+
+def analyse(path: str | Path, options: ImportOptions | None = None, *,
+            progress: Progress | None = None) -> Outcome:
+    """Preview: validate every row and compare it with the register, writing nothing."""
+    return _run(Path(path), options or ImportOptions(), progress, writer=None)
+
+
+def apply(path: str | Path, actor: User, options: ImportOptions | None = None, *,
+          progress: Progress | None = None) -> Outcome:
+    """Import the file in the caller's transaction; the caller commits, or rolls back on error.
+
+    :raise ImportRejected: the file has problems (some rows may already be in the session:
+        the caller must roll back).
+    """
+    outcome = _run(Path(path), options or ImportOptions(), progress, writer=_Writer(actor))
+    if not outcome.ok:
+        raise ImportRejected(outcome)
+    return outcome
+
+
+# The walk through the file ---------------------------------------------------------------------
+
+def _run(path: Path, options: ImportOptions, progress: Progress | None,
+         writer: _Writer | None) -> Outcome:
+    outcome = Outcome()
+    try:
+        layout, rows = open_rows(path, encoding=options.encoding, delimiter=options.delimiter,
+                                 limits=options.limits)
+    except FileRefused as refusal:
+        outcome.add_error(Problem(refusal.code, params=refusal.params))
+        return outcome
+    _describe(outcome, layout)
+    errors, warnings = layout_problems(layout)
+    outcome.warnings.extend(warnings)
+    if errors:
+        rows.close()
+        for problem in errors:
+            outcome.add_error(problem)
+        return outcome
+
+    try:
+        _check_rows(rows, layout, outcome, progress, writer)
+    finally:
+        rows.close()  # releases the file even when a check stops the walk early
+    return outcome
+
+
+def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | None,
+                writer: _Writer | None) -> None:
+    area_ids = dict(db.session.execute(sa.select(Area.code, Area.id)).all())
+    validator = RowValidator(layout, area_ids)
+    present = [f for f in FIELDS if f in {m.column.field for m in layout.columns}]
+    chunk: list[dict[str, Any]] = []
+    try:
+        for number, cells in rows:
+            outcome.total_rows += 1
+            values, problems = validator.validate(number, cells)
+            for problem in problems:
+                outcome.add_error(problem)
+            if values is not None:
+                values["_row"] = number
+                chunk.append(values)
+            if len(chunk) >= CHUNK:
+                _compare(chunk, present, outcome, writer)
+                chunk = []
+            if progress is not None and outcome.total_rows % CHUNK == 0:
+                progress(outcome.total_rows)
+        _compare(chunk, present, outcome, writer)
+    except FileRefused as refusal:
+        outcome.add_error(Problem(refusal.code, params=refusal.params))
+        return
+    if outcome.total_rows == 0:
+        outcome.add_error(Problem("no_data_rows", row=layout.header_row))
+    if progress is not None:
+        progress(outcome.total_rows)
+
+
+def _describe(outcome: Outcome, layout: Layout) -> None:
+    outcome.format, outcome.encoding, outcome.delimiter = (
+        layout.format, layout.encoding, layout.delimiter)
+    outcome.sheet, outcome.header_row = layout.sheet, layout.header_row
+    outcome.columns = [f"{m.letter}: {m.header} → {m.column.name}" for m in layout.columns]
+
+
+def _existing(codes: list[str]) -> dict[str, Any]:
+    """The compared columns of the requirements with these codes, by code."""
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        sa.select(Requirement.id, Requirement.code, Requirement.state, Requirement.decision,
+                  *_COMPARED).where(Requirement.code.in_(codes)))
+    return {row.code: row for row in rows}
+
+
+def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
+             writer: _Writer | None) -> None:
+    if not chunk:
+        return
+    existing = _existing([v["code"] for v in chunk])
+    new_rows: list[dict[str, Any]] = []
+    updates: list[tuple[dict[str, Any], list[str]]] = []
+    for values in chunk:
+        old = existing.get(values["code"])
+        if old is None:
+            outcome.new += 1
+            new_rows.append(values)
+            continue
+        changed = [f for f in present if f != "code" and values.get(f) is not None
+                   and getattr(old, f) != values[f]]
+        if not changed:
+            outcome.unchanged += 1
+            continue
+        reviewed = old.state != State.UNREVIEWED
+        if "area_id" in changed and reviewed:
+            outcome.add_error(Problem(
+                "reviewed_area_move", row=values["_row"], column="area_code",
+                value=values["area_code"], params={"code": values["code"],
+                                                   "state": str(old.state)}))
+            continue
+        outcome.changed += 1
+        rereview = "text" in changed and reviewed
+        if rereview:
+            outcome.rereview += 1
+            if len(outcome.rereviews) < MAX_REPORTED:
+                outcome.rereviews.append({
+                    "code": values["code"], "title": excerpt(values.get("title") or old.title),
+                    "state": str(old.state), "decision": old.decision and str(old.decision)})
+        if len(outcome.changes) < MAX_SAMPLES:
+            outcome.changes.append({"code": values["code"], "row": values["_row"],
+                                    "fields": [_column_name(f) for f in changed],
+                                    "rereview": rereview})
+        updates.append((values, changed))
+    if writer is not None and outcome.ok:
+        writer.insert(new_rows)
+        writer.update(updates)
+
+
+def _column_name(field_name: str) -> str:
+    return "area_code" if field_name == "area_id" else field_name
+
+
+class _Writer:
+    """Writes one chunk at a time into the caller's session."""
+
+    def __init__(self, actor: User):
+        self.actor = actor
+
+    def insert(self, rows: Iterable[dict[str, Any]]) -> None:
+        now = utcnow()
+        records = []
+        for values in rows:
+            record = {f: values.get(f) for f in FIELDS}
+            record.update(search_text=search_key(
+                f"{values['code']}\n{values['title']}\n{values['text']}"),
+                state=State.UNREVIEWED, version=1, created_at=now, updated_at=now)
+            records.append(record)
+        if records:
+            db.session.execute(sa.insert(Requirement), records)
+
+    def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
+        if not updates:
+            return
+        from review_app.reviews import workflow
+
+        by_code = {values["code"]: (values, changed) for values, changed in updates}
+        reqs = list(db.session.scalars(sa.select(Requirement).where(
+            Requirement.code.in_(list(by_code)))))
+        touched: list[object] = []
+        for req in reqs:
+            values, changed = by_code[req.code]
+            for name in changed:
+                if name != "text":
+                    setattr(req, name, values.get(name))
+            if "text" in changed:
+                touched.append(workflow.wording_changed(req, self.actor, req.text,
+                                                        values["text"]))
+            touched.append(req)
+        db.session.flush()
+        # Keep the session small: the rows are written, the objects are not needed again.
+        for obj in touched:
+            db.session.expunge(obj)

