@@ -53,7 +53,7 @@ class Browser:
             f"{k}={v}" for k, v in self.cookies.items())}
         data = None
         if body is not None:
-            data = urlencode(body).encode()
+            data = urlencode(body, doseq=True).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         started = time.perf_counter()

@@ -1,0 +1,217 @@
+"""Benchmark of the import and the export, in-process on a fresh database.
+
+Measures, and prints as one JSON object:
+
+* import of 10,000 rows from CSV: preview (analyse) + confirm (apply and commit), and the same
+  from XLSX; then the same CSV again (everything unchanged, nothing written);
+* import of 100,000 rows from CSV (preview + confirm) in a child process, with its peak RSS,
+  next to the peak RSS of a child importing 10,000 rows — bounded memory means the two are
+  close, not ten times apart;
+* export of 10,000 filtered rows (an issuing-body filter over 110,000 requirements) as CSV and
+  as XLSX, through the real route (test client, whole body read), median of 5.
+
+Targets (issue 5): 10,000 rows < 3 s; 100,000 rows < 30 s with bounded memory; export of
+10,000 filtered rows < 0.5 s. Rerun: ``python bench/import_bench.py [--database-url URL]``
+(a PostgreSQL database must exist and be empty).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BODY = "Министерство бенчмарка РК"
+SUBJECTS = ("Субъекты предпринимательства", "Собственники зданий", "Перевозчики",
+            "Организации общественного питания", "Недропользователи", "Аптечные организации")
+DUTIES = ("обеспечить наличие первичных средств пожаротушения",
+          "проводить ежегодный инструктаж работников",
+          "вести журнал учёта проверок оборудования",
+          "представлять отчётность в уполномоченный орган ежеквартально",
+          "согласовывать план мероприятий с местным исполнительным органом",
+          "хранить документы не менее пяти лет")
+PLACES = ("на каждом этаже объекта", "на территории производственной площадки",
+          "в местах массового пребывания людей", "на транспортных средствах",
+          "в помещениях для хранения продукции")
+
+
+def make_csv(path: Path, count: int, prefix: str, *, body: str, seed: int) -> None:
+    """A realistic ministry file: Russian headers, semicolons, UTF-8 with BOM."""
+    from review_app.imports.columns import COLUMNS
+
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, delimiter=";")
+        writer.writerow([c.russian for c in COLUMNS])
+        for i in range(count):
+            area = f"{rng.randint(1, 44):02d}"
+            text = " ".join(f"{rng.choice(SUBJECTS)} обязаны {rng.choice(DUTIES)} "
+                            f"{rng.choice(PLACES)}." for _ in range(rng.randint(2, 4)))
+            writer.writerow([
+                f"{prefix}-{area}-{i:06d}", area, f"Требование № {i}: {rng.choice(DUTIES)}",
+                text, "Приказ Министра «Об утверждении Правил»",
+                f"№ {rng.randint(1, 900)} от 21.02.2022", f"п. {rng.randint(1, 90)}", body,
+                f"{rng.randint(10000, 99999)}", str(rng.randint(0, 10**9)),
+                str(rng.randint(1, 50000))])
+
+
+def csv_to_xlsx(source: Path, target: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Требования")
+    with source.open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.reader(f, delimiter=";"):
+            sheet.append(row)
+    workbook.save(target)
+
+
+def make_app(database_url: str):
+    from review_app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+
+
+def prepare_database(database_url: str) -> None:
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from review_app.auth.models import GlobalRole, User
+    from review_app.extensions import db
+    from review_app.requirements.models import Area
+
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        db.session.execute(sa.insert(Area), [
+            {"code": f"{n:02d}", "name_kk": f"Сала {n}", "name_ru": f"Сфера {n}",
+             "name_en": f"Area {n}"} for n in range(1, 45)])
+        admin = User(email="admin@bench.kz", display_name="Admin",
+                     global_role=GlobalRole.ADMIN)
+        admin.set_password("bench-password-1")
+        db.session.add(admin)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def import_once(database_url: str, path: Path) -> dict:
+    """Preview + confirm of one file, timed; what a confirmed web or CLI import does."""
+    import sqlalchemy as sa
+
+    from review_app.auth.models import User
+    from review_app.extensions import db
+    from review_app.imports import service
+
+    app = make_app(database_url)
+    with app.app_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == "admin@bench.kz"))
+        started = time.perf_counter()
+        preview = service.analyse(path)
+        analysed = time.perf_counter()
+        result = service.apply(path, admin)
+        db.session.commit()
+        done = time.perf_counter()
+        db.engine.dispose()
+    assert preview.ok and result.ok, preview.errors[:3]
+    return {"rows": result.total_rows, "new": result.new, "changed": result.changed,
+            "unchanged": result.unchanged, "preview_s": round(analysed - started, 3),
+            "confirm_s": round(done - analysed, 3), "total_s": round(done - started, 3)}
+
+
+def child(database_url: str, path: Path) -> dict:
+    """Run ``import_once`` in a fresh process; add its peak resident memory."""
+    out = subprocess.run([sys.executable, __file__, "--child", str(path),
+                          "--database-url", database_url], check=True, capture_output=True,
+                         text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def export_times(database_url: str) -> dict:
+    app = make_app(database_url)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    app.config["WTF_CSRF_ENABLED"] = False
+    client.post("/login", data={"email": "admin@bench.kz", "password": "bench-password-1"})
+    figures = {}
+    for fmt in ("csv", "xlsx"):
+        samples, size, lines = [], 0, 0
+        for _ in range(6):
+            started = time.perf_counter()
+            response = client.get(f"/requirements/export.{fmt}", query_string={"body": BODY})
+            data = response.get_data()
+            response.close()
+            samples.append(time.perf_counter() - started)
+            size = len(data)
+            if fmt == "csv":
+                lines = data.count(b"\r\n") - 1
+        samples = samples[1:]  # the first warms caches
+        figures[fmt] = {"median_s": round(statistics.median(samples), 3),
+                        "max_s": round(max(samples), 3), "bytes": size}
+        if fmt == "csv":
+            figures[fmt]["rows"] = lines
+    with app.app_context():
+        from review_app.extensions import db
+
+        db.engine.dispose()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = import_once(args.database_url, args.child)
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                      1)
+        print(json.dumps(result))
+        return
+
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    work = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+    if database_url.startswith("postgres"):
+        from config import normalise_database_url
+
+        database_url = normalise_database_url(database_url)
+    prepare_database(database_url)
+
+    ten = work / "wave-10k.csv"
+    make_csv(ten, 10_000, "B10", body=BODY, seed=1)
+    ten_xlsx = work / "wave-10k.xlsx"
+    make_csv(work / "x.csv", 10_000, "BX", body="Министерство XLSX РК", seed=2)
+    csv_to_xlsx(work / "x.csv", ten_xlsx)
+    hundred = work / "wave-100k.csv"
+    make_csv(hundred, 100_000, "B100", body="Министерство объёма РК", seed=3)
+    memory_probe = work / "wave-10k-probe.csv"
+    make_csv(memory_probe, 10_000, "BM", body="Министерство памяти РК", seed=4)
+
+    results = {"database": database_url.split(":", 1)[0],
+               "files_mb": {"csv_10k": round(ten.stat().st_size / 2**20, 1),
+                            "xlsx_10k": round(ten_xlsx.stat().st_size / 2**20, 1),
+                            "csv_100k": round(hundred.stat().st_size / 2**20, 1)}}
+    results["import_10k_csv"] = import_once(database_url, ten) | {"target_s": 3}
+    results["reimport_10k_csv_unchanged"] = import_once(database_url, ten)
+    results["import_10k_xlsx"] = import_once(database_url, ten_xlsx) | {"target_s": 3}
+    results["import_10k_csv_child"] = child(database_url, memory_probe)
+    results["import_100k_csv_child"] = child(database_url, hundred) | {"target_s": 30}
+    results["export_10k_filtered"] = export_times(database_url) | {"target_s": 0.5}
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
