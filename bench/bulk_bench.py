@@ -13,15 +13,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import BIN, ROOT, Browser, free_port, run, token_from  # noqa: E402
+from http_bench import BIN, ROOT, run, sign_in, start_gunicorn, stop, token_from  # noqa: E402
 
 PREPARE = """
 import json
@@ -77,24 +75,8 @@ def main() -> None:
             [str(BIN / "python"), "-c", PREPARE.replace("{n}", str(args.items))], cwd=ROOT,
             env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
 
-        port = free_port()
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--timeout", "120", "--bind",
-             f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, start_new_session=True)
-        browser = Browser(port)
-        for _ in range(100):
-            try:
-                if browser.get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        _, html, _ = browser.get("/login")
-        status, _, _ = browser.post("/login", {"email": "lead01@demo.kz",
-                                               "password": "demo12345",
-                                               "csrf_token": token_from(html)})
-        assert status == 302, status
+        server, browser = start_gunicorn(env, workers=2)
+        sign_in(browser, "lead01@demo.kz")
 
         _, html, _ = browser.get("/queue")
         status, page, approve_s = browser.request("POST", "/queue/decide", {
@@ -119,9 +101,7 @@ def main() -> None:
             "bulk_assign_s": round(assign_s, 3),
         }, ensure_ascii=False))
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(10)
+        stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -82,6 +82,40 @@ def token_from(html: str) -> str:
     return match.group(1)
 
 
+def start_gunicorn(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, Browser]:
+    """Serve the app with gunicorn on a free port; return the process and a client for it
+    once /healthz answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--timeout", "120", "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, start_new_session=True)
+    browser = Browser(port)
+    for _ in range(100):
+        try:
+            if browser.get("/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return server, browser
+
+
+def sign_in(browser: Browser, email: str) -> None:
+    """Sign in through the real form (demo password)."""
+    _, html, _ = browser.get("/login")
+    status, _, _ = browser.post("/login", {"email": email, "password": "demo12345",
+                                           "csrf_token": token_from(html)})
+    if status != 302:
+        raise RuntimeError(f"sign-in as {email} failed: {status}")
+
+
+def stop(server: subprocess.Popen | None) -> None:
+    if server is not None:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
@@ -153,25 +187,8 @@ def main() -> None:
         run([str(BIN / "flask"), "seed-demo", "--requirements", str(args.requirements)], env)
         seed_seconds = time.perf_counter() - started
 
-        port = free_port()
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind",
-             f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, start_new_session=True)
-        browser = Browser(port)
-        for _ in range(100):
-            try:
-                if browser.get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-
-        status, html, _ = browser.get("/login")
-        status, _, _ = browser.post("/login", {"email": args.reviewer, "password": "demo12345",
-                                               "csrf_token": token_from(html)})
-        if status != 302:
-            raise RuntimeError(f"sign-in as {args.reviewer} failed: {status}")
+        server, browser = start_gunicorn(env, args.workers)
+        sign_in(browser, args.reviewer)
 
         list_url = "/requirements/?" + urlencode({"area": args.area, "q": args.query})
         status, html, _ = browser.get(list_url)
@@ -227,9 +244,7 @@ def main() -> None:
         }
         print(json.dumps(result, ensure_ascii=False))
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(10)
+        stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
