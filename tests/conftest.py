@@ -208,6 +208,26 @@ def world(app) -> World:
     return World()
 
 
+@pytest.fixture
+def fire(world) -> Area:
+    return world.area("07", "Пожарная безопасность")
+
+
+@pytest.fixture
+def transport(world) -> Area:
+    return world.area("12", "Транспорт")
+
+
+@pytest.fixture
+def admin(world) -> User:
+    return world.user("admin", role=GlobalRole.ADMIN)
+
+
+@pytest.fixture
+def manager(world) -> User:
+    return world.user("manager", role=GlobalRole.MANAGER)
+
+
 def login_as(client: CSRFClient, user: User, password: str = PASSWORD):
     """Sign ``user`` in through the real form."""
     if _signed_in(client):

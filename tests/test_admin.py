@@ -14,21 +14,6 @@ from review_app.requirements.models import Area
 from tests.conftest import PASSWORD, login_as, page_text
 
 
-@pytest.fixture
-def fire(world):
-    return world.area("07", "Пожарная безопасность")
-
-
-@pytest.fixture
-def transport(world):
-    return world.area("12", "Транспорт")
-
-
-@pytest.fixture
-def admin(world):
-    return world.user("admin", role=GlobalRole.ADMIN)
-
-
 def user_form(**fields) -> dict[str, str]:
     data = {"email": "aliya@gov.kz", "display_name": "Алия Нурланова", "language": "kk",
             "global_role": ""}

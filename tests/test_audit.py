@@ -18,26 +18,6 @@ from review_app.extensions import db
 from tests.conftest import PASSWORD, decide, login_as, page_text, propose
 
 
-@pytest.fixture
-def fire(world):
-    return world.area("07", "Пожарная безопасность")
-
-
-@pytest.fixture
-def transport(world):
-    return world.area("12", "Транспорт")
-
-
-@pytest.fixture
-def admin(world):
-    return world.user("admin", role=GlobalRole.ADMIN)
-
-
-@pytest.fixture
-def manager(world):
-    return world.user("manager", role=GlobalRole.MANAGER)
-
-
 def entries(action: str | None = None) -> list[AuditEntry]:
     db.session.expire_all()
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id)

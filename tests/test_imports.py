@@ -22,21 +22,6 @@ REGISTER = ("areas", "users", "area_memberships", "requirements", "review_events
 
 
 @pytest.fixture
-def fire(world):
-    return world.area("07", "Пожарная безопасность")
-
-
-@pytest.fixture
-def transport(world):
-    return world.area("12", "Транспорт")
-
-
-@pytest.fixture
-def admin(world):
-    return world.user("admin", role=GlobalRole.ADMIN)
-
-
-@pytest.fixture
 def signed_in_admin(client, admin, fire, transport):
     login_as(client, admin)
     return admin
