@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -123,6 +124,20 @@ def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | Deci
     return render_requirement(req, error=exc.message, status=exc.status_code, **forms)
 
 
+def _transition(requirement_id: int, req: Requirement, form: ProposalForm | DecisionForm | None,
+                change: Callable[[], str]):
+    """Run one workflow transition (``change`` returns the success message), commit once, and
+    answer: back to the requirement, or the page again with why nothing was saved."""
+    try:
+        message = change()
+    except workflow.WorkflowError as exc:
+        return _refused(requirement_id, exc, form)
+    if stale := _commit_or_stale(req):
+        return _refused(requirement_id, stale, form)
+    flash(message, "success")
+    return redirect(url_for("requirements.detail", requirement_id=requirement_id))
+
+
 def _commit_or_stale(req: Requirement) -> workflow.StaleVersion | None:
     """Commit; if another request changed the row in between, roll back and say so."""
     try:
@@ -145,18 +160,16 @@ def propose(requirement_id: int):
                                           "marked below."))
     tests = workflow.Tests(legal=form.legal.data == "yes", necessary=form.necessary.data == "yes",
                            business_friendly=form.business_friendly.data == "yes")
-    try:
+
+    def change() -> str:
         workflow.propose(req, current_user, decision=Decision(form.decision.data), tests=tests,
                          justification=form.justification.data,
                          new_wording=form.new_wording.data,
                          deviation_reason=form.deviation_reason.data,
                          seen_version=form.version.data)
-    except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, form)
-    if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale, form)
-    flash(_("Your proposal was recorded and waits for the area lead."), "success")
-    return redirect(url_for("requirements.detail", requirement_id=req.id))
+        return _("Your proposal was recorded and waits for the area lead.")
+
+    return _transition(requirement_id, req, form, change)
 
 
 @bp.post("/requirements/<int:requirement_id>/decide")
@@ -170,22 +183,18 @@ def decide(requirement_id: int):
         return render_requirement(req, decision_form=form, status=422,
                                   error=_("Nothing was saved: choose approve or return."))
     chosen = request.form.get("chosen_proposal", "")
-    try:
+
+    def change() -> str:
         if form.action.data == "approve":
             workflow.approve(req, current_user, comment=form.comment.data or "",
                              seen_version=form.version.data,
                              chosen_proposal_id=int(chosen) if chosen.isdigit() else None)
-            message = _("Approved.")
-        else:
-            workflow.return_(req, current_user, comment=form.comment.data or "",
-                             seen_version=form.version.data)
-            message = _("Returned to the reviewers with your comment.")
-    except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, form)
-    if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale, form)
-    flash(message, "success")
-    return redirect(url_for("requirements.detail", requirement_id=req.id))
+            return _("Approved.")
+        workflow.return_(req, current_user, comment=form.comment.data or "",
+                         seen_version=form.version.data)
+        return _("Returned to the reviewers with your comment.")
+
+    return _transition(requirement_id, req, form, change)
 
 
 @bp.post("/requirements/<int:requirement_id>/reopen")
@@ -198,15 +207,13 @@ def reopen(requirement_id: int):
     if not form.validate():
         return render_requirement(req, status=422, error=" ".join(
             map(str, [*form.reason.errors, *form.version.errors])) or _("Nothing was saved."))
-    try:
+
+    def change() -> str:
         workflow.reopen(req, current_user, reason=form.reason.data,
                         seen_version=form.version.data)
-    except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, None)
-    if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale, None)
-    flash(_("The decision was reopened and returned to the reviewers."), "success")
-    return redirect(url_for("requirements.detail", requirement_id=req.id))
+        return _("The decision was reopened and returned to the reviewers.")
+
+    return _transition(requirement_id, req, None, change)
 
 
 @bp.post("/requirements/<int:requirement_id>/comment")
