@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from flask import Flask
 
@@ -15,6 +17,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+#: Environment variable holding the pid of the worker process (set by ``python -m workers``);
+#: a job running in another process is in a forked work horse.
+WORKER_PID = "REVIEW_WORKER_PID"
+
+
+def forget_parent_connections() -> None:
+    """In a forked RQ work horse, drop the pooled connections inherited from the worker
+    (without closing them: they still belong to the parent)."""
+    if os.environ.get(WORKER_PID, str(os.getpid())) != str(os.getpid()):
+        db.engine.dispose(close=False)
 
 
 def init_app(app: Flask) -> None:

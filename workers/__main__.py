@@ -15,6 +15,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from review_app import create_app
+from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
 from workers import QUEUES, summaries
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.cron:
         run_cron(app, parser, connection)
         return
-    os.environ[summaries.WORKER_PID] = str(os.getpid())
+    os.environ[WORKER_PID] = str(os.getpid())
     log.info("worker serving %s", ", ".join(args.queues))
     with app.app_context():
         summaries.recover()

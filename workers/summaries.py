@@ -25,6 +25,7 @@ from rq import get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from review_app.database import forget_parent_connections
 from review_app.extensions import db
 from review_app.summaries import build, service, storage
 from review_app.summaries.models import FailureKind, Summary, SummaryStatus
@@ -38,9 +39,6 @@ TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, redis.ConnectionErr
              redis.TimeoutError, OSError)
 #: Seconds between heartbeats (which also carry the progress shown on the page).
 HEARTBEAT_SECONDS = 1.0
-#: Environment variable holding the pid of the worker process (set by ``python -m workers``).
-WORKER_PID = "REVIEW_WORKER_PID"
-
 _app: Flask | None = None
 
 
@@ -122,9 +120,7 @@ class Heartbeat(threading.Thread):
 def _build(summary_id: int) -> str:
     job = get_current_job()
     job_id = job.id if job is not None else None
-    if os.environ.get(WORKER_PID, str(os.getpid())) != str(os.getpid()):
-        # A forked work horse must not use the database connections of its parent.
-        db.engine.dispose(close=False)
+    forget_parent_connections()
     config = current_app.config
     now = utcnow()
     claimed = db.session.execute(
