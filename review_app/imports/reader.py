@@ -16,11 +16,11 @@ import csv
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from review_app.imports.columns import COLUMNS, REQUIRED, Column, match_header
+from review_app.imports.xlsx import Workbook, XlsxError
 
 ENCODINGS = ("auto", "utf-8", "cp1251")
 DELIMITERS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t"}
@@ -90,23 +90,6 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def cell_text(value: Any) -> str:
-    """A cell's value as the text a person sees in the spreadsheet."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y" if value.time() == time(0) else "%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    return str(value)
 
 
 # Sniffing ------------------------------------------------------------------------------------
@@ -255,7 +238,7 @@ def check_zip(path: Path, limits: Limits) -> None:
     """Refuse a zip bomb from the sizes its directory declares, before anything is unpacked.
 
     Python's zipfile never unpacks a part beyond the size declared for it (a part that lies
-    fails its CRC check), so checking the declared sizes bounds what openpyxl can unpack.
+    fails its CRC check), so checking the declared sizes bounds what the reader can unpack.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -278,40 +261,26 @@ def check_zip(path: Path, limits: Limits) -> None:
         raise FileRefused("not_xlsx")
 
 
-def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield number, [cell_text(v) for v in values]
-
-
 def _open_xlsx(path: Path, limits: Limits) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
     check_zip(path, limits)
-    import openpyxl  # openpyxl parses XML through defusedxml when it is installed (it is)
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    # A file object, not the path: openpyxl would refuse a path without an .xlsx suffix, and
-    # uploads are stored under neutral names.
+    # A file object, not the path: uploads are stored under neutral names.
     handle = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError,
-            TypeError) as exc:
+        workbook = Workbook(handle)
+    except XlsxError as exc:
         handle.close()
         raise FileRefused("bad_xlsx", detail=str(exc)[:200]) from exc
-    except Exception as exc:  # defusedxml and the XML parser raise their own kinds
-        handle.close()
-        raise FileRefused("bad_xlsx", detail=type(exc).__name__) from exc
     first_refusal: FileRefused | None = None
-    for sheet in workbook.worksheets:
-        if getattr(sheet, "sheet_state", "visible") != "visible":
+    for sheet in workbook.sheets:
+        if not sheet.visible:
             continue
-        sheet.reset_dimensions()  # do not trust the declared size of the sheet
-        rows = _guarded(_sheet_rows(sheet))
+        rows = _guarded(workbook.rows(sheet))
         try:
             header_row, header = _find_header(rows)
         except FileRefused as refusal:
             first_refusal = first_refusal or refusal
             continue
-        layout = Layout(format="xlsx", sheet=sheet.title, header_row=header_row)
+        layout = Layout(format="xlsx", sheet=sheet.name, header_row=header_row)
         _layout_from_header(header, layout)
         return layout, _closing(rows, workbook, handle)
     workbook.close()
@@ -325,7 +294,10 @@ def _guarded(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[
         yield from rows
     except FileRefused:
         raise
-    except Exception as exc:  # noqa: BLE001 - XML and zip errors surface here mid-read
+    except XlsxError as exc:
+        raise FileRefused("bad_xlsx", detail=str(exc)[:200]) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        # A part whose data does not match its declared size or CRC, cut short, or encrypted.
         raise FileRefused("bad_xlsx", detail=type(exc).__name__ + ": " + str(exc)[:150]) from exc
 
 
@@ -374,5 +346,5 @@ def _data_rows(rows: Iterator[tuple[int, list[str]]], max_rows: int) -> Iterator
         yield number, cells
 
 
-__all__ = ["FileRefused", "Layout", "Limits", "MappedColumn", "cell_text", "check_zip",
+__all__ = ["FileRefused", "Layout", "Limits", "MappedColumn", "check_zip",
            "column_letter", "open_rows"]

@@ -40,26 +40,25 @@ def example_csv() -> bytes:
 
 
 def example_xlsx() -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    import xlsxwriter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Требования"
-    sheet.append(HEADERS)
-    for row in ROWS:
-        sheet.append([int(v) if v.isdigit() and i >= 9 else v for i, v in enumerate(row)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = workbook.add_worksheet("Требования")
+    bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
+    as_text = workbook.add_format({"text_wrap": True, "valign": "top", "num_format": "@"})
     widths = (16, 11, 40, 60, 40, 22, 12, 40, 9, 18, 16)
     for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(65 + index)].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if cell.column in (1, 2, 9):
-                cell.number_format = "@"  # codes stay text: "01", not 1
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
+        # Codes and OKED stay text: "01", not 1.
+        sheet.set_column(index, index, width, as_text if index in (0, 1, 8) else wrapped)
+    sheet.write_row(0, 0, HEADERS, bold)
+    for number, row in enumerate(ROWS, start=1):
+        for index, value in enumerate(row):
+            if value.isdigit() and index >= 9:
+                sheet.write_number(number, index, int(value), wrapped)
+            else:
+                sheet.write_string(number, index, value, as_text if index in (0, 1, 8) else wrapped)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
     return out.getvalue()
