@@ -56,8 +56,9 @@ def create_user_command(email: str, display_name: str, role: str | None, languag
         raise click.BadParameter("use at least 10 characters", param_hint="password")
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise click.ClickException(f"An account for {email} already exists.")
+    # The operator typed this password for the person (or is the person): no forced change.
     user = User(email=email, display_name=display_name.strip(), language=language,
-                global_role=GlobalRole(role) if role else None)
+                global_role=GlobalRole(role) if role else None, must_change_password=False)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

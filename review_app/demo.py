@@ -1819,7 +1819,9 @@ def _insert_people(session: so.Session, writer: _Writer,
                       "password_hash": hasher.password_hash, "global_role": person.global_role,
                       "language": person.language, "active": person.active,
                       "session_nonce": secrets.token_hex(8), "created_at": created,
-                      "last_login_at": None})
+                      "last_login_at": None,
+                      # Everyone knows the demo password; nobody is made to change it.
+                      "must_change_password": False})
         for code, role in person.memberships:
             memberships.append({"user_id": user_id, "area_id": area_ids[code], "role": role})
             team = staff[code]

@@ -224,7 +224,7 @@ def test_a_reviewed_requirement_is_not_moved_to_another_area(client, signed_in_a
                                                  title=req.title)]))
     assert batch(ident).status == ImportStatus.INVALID
     assert "already being reviewed" in page and "MCS-07-001" in page
-    assert confirm(client, ident).status_code == 303
+    assert confirm(client, ident).status_code == 409
     assert register() == before
 
 
@@ -319,7 +319,7 @@ def test_10000_rows_with_one_wrong(client, signed_in_admin):
     problem = saved.report["errors"][0]
     assert (problem["row"], problem["letter"], problem["code"]) == (7_347, "J", "bad_number")
     assert "1 problem" in page and "1,5 млн" in page
-    assert confirm(client, ident).status_code == 303
+    assert confirm(client, ident).status_code == 409
     assert register() == before
 
     rows[7_345]["annual_cost_kzt"] = "1500000"
@@ -341,8 +341,9 @@ def test_the_errors_can_be_downloaded_to_work_through(client, signed_in_admin):
 def test_a_file_with_errors_cannot_be_confirmed(client, signed_in_admin):
     ident, _ = preview(client, csv_bytes([row("A-1", area="99")]))
     response = confirm(client, ident)
-    assert response.status_code == 303
-    assert "cannot be imported now" in page_text(client.get(response.location))
+    assert response.status_code == 409
+    assert "cannot be imported now" in page_text(response)
+    assert "No area has this code" in page_text(response)  # the page still says why
     assert codes() == []
 
 
@@ -350,7 +351,7 @@ def test_confirming_twice_imports_once(client, signed_in_admin):
     ident, _ = preview(client, csv_bytes(THREE))
     confirm(client, ident)
     before = register()
-    assert confirm(client, ident).status_code == 303
+    assert confirm(client, ident).status_code == 409
     assert register() == before
 
 
@@ -358,8 +359,16 @@ def test_a_discarded_file_is_gone(client, signed_in_admin):
     ident, _ = preview(client, csv_bytes(THREE))
     client.post(f"/admin/imports/{ident}/discard", data={})
     assert batch(ident).status == ImportStatus.DISCARDED
-    assert confirm(client, ident).status_code == 303
+    assert confirm(client, ident).status_code == 409
     assert codes() == []
+
+
+def test_an_imported_file_cannot_be_discarded(client, signed_in_admin):
+    ident, _ = preview(client, csv_bytes(THREE))
+    confirm(client, ident)
+    response = client.post(f"/admin/imports/{ident}/discard", data={})
+    assert response.status_code == 409 and "cannot be discarded" in page_text(response)
+    assert batch(ident).status == ImportStatus.APPLIED and len(codes()) == 3
 
 
 def test_the_example_files_import_cleanly(client, signed_in_admin, world):
@@ -478,6 +487,35 @@ def test_a_job_lost_with_its_worker_is_shown_as_failed(client, app, signed_in_ad
     page = page_text(client.get(f"/admin/imports/{ident}"))
     assert batch(ident).status == ImportStatus.FAILED
     assert "stopped unexpectedly" in page and "Nothing was imported" in page
+
+
+def _started(ident: int, status: ImportStatus, minutes_ago: int, by) -> None:
+    """As if a request had claimed the batch that long ago (and perhaps died since)."""
+    from datetime import timedelta
+
+    from review_app.time import utcnow
+
+    db.session.execute(sa.update(ImportBatch).where(ImportBatch.id == ident).values(
+        status=status, applied_by_id=by.id, started_at=utcnow() - timedelta(minutes=minutes_ago)))
+    db.session.commit()
+
+
+def test_an_import_cut_off_with_its_request_is_shown_as_failed(client, signed_in_admin):
+    ident, _ = preview(client, csv_bytes(THREE), "перечень.csv")
+    before = register()
+    _started(ident, ImportStatus.APPLYING, 2, signed_in_admin)
+    assert "being imported" in page_text(client.get(f"/admin/imports/{ident}")).lower()
+    assert batch(ident).status == ImportStatus.APPLYING  # still within a request's time
+
+    _started(ident, ImportStatus.APPLYING, 20, signed_in_admin)
+    page = page_text(client.get(f"/admin/imports/{ident}"))
+    assert batch(ident).status == ImportStatus.FAILED
+    assert "was cut off" in page and "Nothing was imported" in page
+    assert register() == before
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.target_id == ident)
+                              .order_by(AuditEntry.id.desc()).limit(1))
+    assert entry.action == "import_failed" and entry.actor_id == signed_in_admin.id
+    assert confirm(client, ident).status_code == 409  # a failed batch cannot be imported
 
 
 # The command line ------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ CATEGORIES: dict[str, Category] = {
     "denied": Category(_l("Denied actions"), audit_actions=(AuditAction.DENIED,)),
     "people": Category(_l("Changes to people"), audit_actions=(
         AuditAction.USER_CREATED, AuditAction.USER_UPDATED, AuditAction.USER_DEACTIVATED,
-        AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET)),
+        AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
+        AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
         AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
 }
@@ -78,6 +79,7 @@ AUDIT_LABELS = {
     AuditAction.USER_DEACTIVATED: _l("deactivated an account"),
     AuditAction.USER_REACTIVATED: _l("reactivated an account"),
     AuditAction.PASSWORD_RESET: _l("reset a password"),
+    AuditAction.PASSWORD_CHANGED: _l("changed their own password"),
     AuditAction.AREA_CREATED: _l("created an area"),
     AuditAction.AREA_UPDATED: _l("changed an area"),
 }

@@ -85,12 +85,14 @@ def _set_memberships(user: User, memberships: dict[int, AreaRole]) -> None:
 def create_user(actor: User, *, email: str, display_name: str, language: str,
                 global_role: GlobalRole | None,
                 memberships: dict[int, AreaRole]) -> tuple[User, str]:
-    """A new account with a generated password (returned, to be handed over once).
+    """A new account with a generated password (returned, to be handed over once); the person
+    chooses their own at the first sign-in.
 
     :raise AdminError: bad or taken email, no name.
     """
     user = User(email=_clean_email(email), display_name=_clean_name(display_name),
-                language=language, global_role=global_role, active=True)
+                language=language, global_role=global_role, active=True,
+                must_change_password=True)
     password = new_password()
     user.set_password(password)
     db.session.add(user)
@@ -158,9 +160,11 @@ def reactivate(actor: User, user: User) -> None:
 
 
 def reset_password(actor: User, user: User) -> str:
-    """A new generated password (returned once); the person's open sessions end."""
+    """A new generated password (returned once); the person's open sessions end, and at the
+    next sign-in they choose their own."""
     password = new_password()
     user.set_password(password)
+    user.must_change_password = True
     user.end_all_sessions()
     audit.record(AuditAction.PASSWORD_RESET, actor=actor, target=user)
     return password

@@ -30,6 +30,7 @@ class AuditAction(enum.StrEnum):
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"
     PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
     AREA_CREATED = "area_created"
     AREA_UPDATED = "area_updated"
 

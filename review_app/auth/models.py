@@ -59,6 +59,11 @@ class User(UserMixin, db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     #: Part of the session cookie's user id; changing it ends every open session of this user.
     session_nonce: so.Mapped[str] = so.mapped_column(sa.String(32), default=_new_nonce)
+    #: Set when an admin creates the account or resets its password: the next page after
+    #: signing in is "choose your own password", and nothing else opens until it is done.
+    must_change_password: so.Mapped[bool] = so.mapped_column(default=False,
+                                                              server_default=sa.false())
+    password_changed_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
 

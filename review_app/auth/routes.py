@@ -1,4 +1,4 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in, sign-out and the password page; people given a password must choose their own."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from review_app import audit
-from review_app.auth.forms import LoginForm
+from review_app.auth import passwords
+from review_app.auth.forms import LoginForm, PasswordChangeForm
 from review_app.auth.models import User, password_hash_method
+from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.redis_conn import get_redis
 from review_app.time import utcnow
@@ -24,6 +26,9 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger("review_app.auth")
 
 FAILED_WINDOW_SECONDS = 15 * 60
+#: What opens while a person still has to choose their own password.
+OPEN_BEFORE_OWN_PASSWORD = frozenset({"auth.change_password", "auth.logout",
+                                      "i18n.set_language", "static", "health.healthz"})
 
 
 @functools.cache
@@ -105,3 +110,58 @@ def logout():
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.before_app_request
+def _require_own_password():
+    """Until a person replaces the password an admin gave them, only the password page opens.
+
+    Unknown addresses (``request.endpoint`` is None) go on to their error page.
+    """
+    if request.endpoint is None or request.endpoint in OPEN_BEFORE_OWN_PASSWORD:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    message = _("Choose your own password before you continue.")
+    if request.method in ("GET", "HEAD"):
+        flash(message, "info")
+        return redirect(url_for("auth.change_password",
+                                next=request.full_path.removesuffix("?")))
+    return render_error(403, message)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other session of the account ends, this one stays."""
+    user: User = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if not form.validate_on_submit():
+        return _password_page(form, 400 if request.method == "POST" else 200)
+    if _too_many_failures(user.email):
+        flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+        return _password_page(form, 429)
+    try:
+        passwords.change_password(user, current=form.current_password.data,
+                                  new=form.new_password.data)
+    except passwords.WrongCurrentPassword as refused:
+        _note_failure(user.email)
+        log.warning("wrong current password on the password page: %s", user.email)
+        form[refused.field].errors.append(refused.message)
+        return _password_page(form, 401)
+    except passwords.PasswordRefused as refused:
+        form[refused.field].errors.append(refused.message)
+        return _password_page(form, 400)
+    login_user(user)  # the session id carries the new nonce: this browser stays signed in
+    db.session.commit()
+    log.info("password changed: %s", user.email)
+    flash(_("Your password is changed. Any other sessions of your account have ended."),
+          "success")
+    return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
+
+
+def _password_page(form: PasswordChangeForm, status: int):
+    return render_template("auth/password.html", form=form,
+                           min_length=passwords.MIN_LENGTH), status

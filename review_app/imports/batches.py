@@ -171,6 +171,7 @@ def run_analysis(batch_id: int) -> ImportBatch:
         log.info("import %s: nothing to analyse (%s)", batch_id, batch and batch.status)
         return batch
     batch.status = ImportStatus.ANALYSING
+    batch.started_at = utcnow()
     db.session.commit()
     try:
         with local_copy(batch_id) as path:
@@ -227,7 +228,7 @@ def confirm(batch: ImportBatch, actor: User) -> None:
     claimed = db.session.execute(
         sa.update(ImportBatch).where(ImportBatch.id == batch.id,
                                      ImportBatch.status == ImportStatus.READY)
-        .values(status=ImportStatus.APPLYING, applied_by_id=actor.id)
+        .values(status=ImportStatus.APPLYING, applied_by_id=actor.id, started_at=utcnow())
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         db.session.rollback()
@@ -343,10 +344,16 @@ def reconcile(batch: ImportBatch) -> None:
             lost = True
         except redis.RedisError:
             return
-    elif batch.status == ImportStatus.ANALYSING:
-        lost = (utcnow() - batch.created_at).total_seconds() > REQUEST_STALE_SECONDS
+    elif batch.status in (ImportStatus.ANALYSING, ImportStatus.APPLYING):
+        started = batch.started_at or batch.created_at
+        lost = (utcnow() - started).total_seconds() > REQUEST_STALE_SECONDS
     if lost:
-        _fail(batch.id, RuntimeError("lost"), "worker-lost")
+        was_applying = batch.status == ImportStatus.APPLYING
+        _fail(batch.id, RuntimeError("lost"),
+              "worker-lost" if wants_background(batch) else "request-lost")
+        if was_applying:
+            applied_by = batch.applied_by_id
+            _record_failure(batch.id, applied_by and db.session.get(User, applied_by))
 
 
 def workers_listening() -> int | None:

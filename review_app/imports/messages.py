@@ -77,6 +77,8 @@ MESSAGES = {
                             "upload the file again to see the current differences."),
     "worker-lost": _l("The work on this file stopped unexpectedly (the background worker was "
                       "stopped). Nothing was imported; upload the file again."),
+    "request-lost": _l("The work on this file was cut off (the web server restarted while it "
+                       "ran). Nothing was imported; upload the file again."),
     "queue-unavailable": _l("The background workers could not be reached. Nothing was "
                             "imported; try again later or ask the operator."),
 }

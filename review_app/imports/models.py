@@ -70,6 +70,8 @@ class ImportBatch(db.Model):
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     analysed_at: so.Mapped[datetime | None]
+    #: When the current analysis or import began (to notice one whose request was cut off).
+    started_at: so.Mapped[datetime | None]
     applied_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     applied_at: so.Mapped[datetime | None]
 

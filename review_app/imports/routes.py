@@ -127,7 +127,10 @@ def upload():
 @bp.get("/<int:batch_id>")
 @login_required
 def batch(batch_id: int):
-    batch = load_batch(batch_id)
+    return _batch_page(load_batch(batch_id))
+
+
+def _batch_page(batch: ImportBatch) -> str:
     batches.reconcile(batch)
     report = batch.report or {}
     errors = report.get("errors", [])
@@ -155,7 +158,7 @@ def confirm(batch_id: int):
     except batches.NotConfirmable:
         flash(_("This file cannot be imported now: it has errors, is being processed, or was "
                 "imported already."), "error")
-        return redirect(url_for("imports.batch", batch_id=batch_id)), 303
+        return _batch_page(batch), 409
     db.session.expire_all()
     batch = db.session.get(ImportBatch, batch_id)
     if batch.status == ImportStatus.APPLIED:
@@ -175,7 +178,7 @@ def discard(batch_id: int):
     except batches.NotConfirmable:
         flash(_("This file is being processed or was imported; it cannot be discarded."),
               "error")
-        return redirect(url_for("imports.batch", batch_id=batch_id))
+        return _batch_page(batch), 409
     flash(_("The file was discarded; nothing was imported from it."), "info")
     return redirect(url_for("imports.index"))
 
