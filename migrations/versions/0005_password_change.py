@@ -15,17 +15,15 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column("password_changed_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("import_batches") as batch:
-        batch.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
+    # Plain ADD COLUMN (SQLite has it too): a batch operation would copy the users table, and
+    # SQLite refuses to drop a table other rows point at while foreign keys are enforced.
+    op.add_column("users", sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column("users", sa.Column("password_changed_at", sa.DateTime(), nullable=True))
+    op.add_column("import_batches", sa.Column("started_at", sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("import_batches") as batch:
-        batch.drop_column("started_at")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("password_changed_at")
-        batch.drop_column("must_change_password")
+    op.drop_column("import_batches", "started_at")
+    op.drop_column("users", "password_changed_at")
+    op.drop_column("users", "must_change_password")
