@@ -217,6 +217,8 @@ def main() -> None:
     memory_probe = work / "wave-10k-probe.csv"
     make_csv(memory_probe, 10_000, "BM", body="Министерство памяти РК", seed=4)
 
+    os.sync()  # the files just written are on disk before timing starts, not flushed meanwhile
+
     results = {"database": database_url.split(":", 1)[0],
                "files_mb": {"csv_10k": round(ten.stat().st_size / 2**20, 1),
                             "xlsx_10k": round(ten_xlsx.stat().st_size / 2**20, 1),

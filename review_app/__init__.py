@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         audit,
         auth,
         cli,
+        database,
         errors,
         health,
         i18n,
@@ -45,12 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     from review_app.extensions import csrf, db, migrate
 
+    database.configure_engine(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
                                                      "migrations"))
     csrf.init_app(app)
-    from review_app import database
-
     database.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

@@ -31,6 +31,23 @@ def forget_parent_connections() -> None:
         db.engine.dispose(close=False)
 
 
+def configure_engine(app: Flask) -> None:
+    """Per-database engine settings; call before the engine is made.
+
+    PostgreSQL through psycopg: no automatic server-side prepared statements. psycopg
+    prepares a query after its fifth run on a connection, and PostgreSQL may then keep a
+    generic plan made from the table statistics of that moment. An import into an empty
+    register got a sequential scan that way for its look-up of existing codes, and kept it
+    while 10,000 rows went in: 0.8 s of a 2.4 s confirm. Our queries plan in well under a
+    millisecond, so planning each one afresh costs nothing noticeable.
+    """
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"prepare_threshold": None,
+                                   **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def init_app(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
