@@ -183,6 +183,11 @@ def test_other_changes_update_without_a_new_review(client, signed_in_admin, worl
     ident, page = preview(client, csv_bytes([row("MCS-07-001", title="Огнетушители на объекте",
                                                  text=req.text, annual_cost_kzt="99")]))
     assert "1 changed" in page and "back to review" not in page
+    # What changes is shown, old against new: a word diff for texts, old → new for numbers.
+    html = client.get(f"/admin/imports/{ident}").get_data(as_text=True)
+    assert "Огнетушители<ins> на объекте</ins>" in html
+    assert re.search(r"annual_cost_kzt:</span>\s*<del>.*?</del> → <ins>99</ins>", html)
+    assert f'href="/requirements/{req.id}"' in html
     confirm(client, ident)
     saved = reload(req)
     assert (saved.title, saved.annual_cost_kzt, saved.state) == (

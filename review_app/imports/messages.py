@@ -96,6 +96,19 @@ def column_label(name: str) -> str:
     return f"{name} ({column.russian})" if column else name
 
 
+#: Columns whose change is shown as a word diff rather than "old → new".
+LONG_FIELDS = frozenset({"title", "text", "legal_act", "issuing_body"})
+
+
+def shown_value(value: object) -> str:
+    """A stored or imported value as the change list shows it."""
+    if value is None or value == "":
+        return _("(empty)")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value)
+    return str(value)
+
+
 def column_title(name: str) -> str:
     """A column as the reader's spreadsheet would name it: Russian headers for Russian and
     Kazakh speakers, the documented English name otherwise."""

@@ -143,6 +143,7 @@ def _batch_page(batch: ImportBatch) -> str:
         error_kinds=error_kinds.most_common(), progress=progress, listening=listening,
         same_before=batches.same_file_before(batch), form=ActionForm(), describe=messages.describe,
         where=messages.where, kind=messages.kind, column_title=messages.column_title,
+        shown_value=messages.shown_value, LONG_FIELDS=messages.LONG_FIELDS,
         file_size=messages.file_size, Status=ImportStatus,
         failure=messages.MESSAGES.get(batch.failure or "", batch.failure))
 

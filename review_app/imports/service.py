@@ -41,6 +41,8 @@ CHUNK = 1000
 #: How many errors, changes and re-reviews a report keeps (the counts are always complete).
 MAX_REPORTED = 1000
 MAX_SAMPLES = 200
+#: Longest old or new value a change sample keeps (enough to show where a text differs).
+SAMPLE_CHARS = 1500
 
 #: Requirement fields an import may set, in the documented column order.
 FIELDS = tuple(c.field for c in COLUMNS)
@@ -161,6 +163,7 @@ def _run(path: Path, options: ImportOptions, progress: Progress | None,
 def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | None,
                 writer: _Writer | None) -> None:
     area_ids = dict(db.session.execute(sa.select(Area.code, Area.id)).all())
+    area_codes = {area_id: code for code, area_id in area_ids.items()}
     validator = RowValidator(layout, area_ids)
     present = [f for f in FIELDS if f in {m.column.field for m in layout.columns}]
     chunk: list[dict[str, Any]] = []
@@ -174,11 +177,11 @@ def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | Non
                 values["_row"] = number
                 chunk.append(values)
             if len(chunk) >= CHUNK:
-                _compare(chunk, present, outcome, writer)
+                _compare(chunk, present, outcome, writer, area_codes)
                 chunk = []
             if progress is not None and outcome.total_rows % CHUNK == 0:
                 progress(outcome.total_rows)
-        _compare(chunk, present, outcome, writer)
+        _compare(chunk, present, outcome, writer, area_codes)
     except FileRefused as refusal:
         outcome.add_error(Problem(refusal.code, params=refusal.params))
         return
@@ -206,7 +209,7 @@ def _existing(codes: list[str]) -> dict[str, Any]:
 
 
 def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
-             writer: _Writer | None) -> None:
+             writer: _Writer | None, area_codes: dict[int, str]) -> None:
     if not chunk:
         return
     existing = _existing([v["code"] for v in chunk])
@@ -239,9 +242,12 @@ def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
                     "code": values["code"], "title": excerpt(values.get("title") or old.title),
                     "state": str(old.state), "decision": old.decision and str(old.decision)})
         if len(outcome.changes) < MAX_SAMPLES:
-            outcome.changes.append({"code": values["code"], "row": values["_row"],
-                                    "fields": [_column_name(f) for f in changed],
-                                    "rereview": rereview})
+            outcome.changes.append({
+                "code": values["code"], "row": values["_row"], "id": old.id,
+                "fields": [_column_name(f) for f in changed], "rereview": rereview,
+                "values": {_column_name(f): [_shown(getattr(old, f), f, area_codes),
+                                             _shown(values[f], f, area_codes)]
+                           for f in changed}})
         updates.append((values, changed))
     if writer is not None and outcome.ok:
         writer.insert(new_rows)
@@ -250,6 +256,15 @@ def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
 
 def _column_name(field_name: str) -> str:
     return "area_code" if field_name == "area_id" else field_name
+
+
+def _shown(value: Any, field_name: str, area_codes: dict[int, str]) -> Any:
+    """A value as a change sample keeps it: area codes, not ids; long texts cut short."""
+    if field_name == "area_id":
+        return area_codes.get(value, value)
+    if isinstance(value, str) and len(value) > SAMPLE_CHARS:
+        return value[:SAMPLE_CHARS] + "…"
+    return value
 
 
 class _Writer:
