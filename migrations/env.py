@@ -104,8 +104,10 @@ def run_migrations_online():
         if sqlite:
             # Batch operations copy a table and drop the old one, which SQLite refuses while
             # other rows point at it and foreign keys are enforced. They are switched off for
-            # the migration (only possible outside a transaction), checked at its end, and
-            # switched on again before the connection goes back to the pool.
+            # the migration (only possible outside a transaction) and on again before the
+            # connection goes back to the pool. SQLite commits schema changes as they run, so
+            # the check at the end cannot undo anything: it stops loudly, naming the broken
+            # references, so that the operator restores the copy taken before upgrading.
             _sqlite_foreign_keys(connection, on=False)
         try:
             context.configure(

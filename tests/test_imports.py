@@ -3,6 +3,7 @@ wrong in real files. Every bad file gets a clear message and leaves the register
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 
@@ -310,6 +311,22 @@ def test_a_hyperlink_formula_in_a_cell(client, signed_in_admin):
     assert batch(ident).error_count == 1
     assert "row 3" in page.lower() or "3 C" in page
     assert "A spreadsheet formula, not a value" in page
+    assert register() == before
+
+
+def test_a_value_far_to_the_right_of_the_table(client, signed_in_admin):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for values in [RU4, ["A-1", "07", "Заголовок", "Текст"]]:
+        book.active.append(values)
+    book.active["XFD2"] = "забытая заметка"
+    out = io.BytesIO()
+    book.save(out)
+    before = register()
+    ident, page = preview(client, out.getvalue())
+    assert batch(ident).status == ImportStatus.INVALID
+    assert "Cell XFD2 holds a value far to the right of the table (beyond column AMJ)" in page
     assert register() == before
 
 

@@ -140,9 +140,11 @@ def test_a_workbook_with_shared_strings_written_by_xlsxwriter_reads_cell_for_cel
 def test_formulas_read_as_formulas_even_with_a_cached_value():
     body = ('<row r="1"><c r="A1"><f>1+1</f><v>2</v></c>'
             '<c r="B1" t="str"><f>HYPERLINK("http://evil.example","x")</f><v>x</v></c>'
-            '<c r="C1"><f t="shared" si="0"/><v>3</v></c></row>')
+            '<c r="C1"><f t="shared" ref="C1:C2" si="0">A1*2</f><v>4</v></c></row>'
+            '<row r="2"><c r="C2"><f t="shared" si="0"/><v>3</v></c></row>')
     assert rows_of(archive(sheet_xml(body))) == [
-        (1, ["=1+1", '=HYPERLINK("http://evil.example","x")', "="])]
+        (1, ["=1+1", '=HYPERLINK("http://evil.example","x")', "=A1*2"]),
+        (2, ["", "", "=A1*2"])]  # filled down: shown with the formula it was filled from
 
 
 # What other producers write ------------------------------------------------------------------
@@ -154,9 +156,28 @@ SHARED = (f'<sst xmlns="{MAIN}"><si><t>Код</t></si>'
 
 def test_rich_text_is_joined_and_phonetic_guides_are_left_out():
     body = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>' \
-           '<c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>99</v></c></row>'
+           '<c r="C1" t="s"><v>2</v></c></row>'
     assert rows_of(archive(sheet_xml(body), shared=SHARED)) == [
         (1, ["Код", "Жирный и обычный", "東京"])]
+
+
+def test_excel_escapes_for_characters_xml_cannot_carry_are_undone():
+    shared = (f'<sst xmlns="{MAIN}"><si><t>Строка 1_x000D_\nСтрока 2</t></si>'
+              '<si><t>код _x005F_x0041_ как есть</t></si></sst>')
+    body = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+            '<c r="C1" t="inlineStr"><is><t>a_x0009_b</t></is></c></row>')
+    assert rows_of(archive(sheet_xml(body), shared=shared)) == [
+        (1, ["Строка 1\r\nСтрока 2", "код _x0041_ как есть", "a\tb"])]
+
+
+def test_a_workbook_written_by_xlsxwriter_with_line_breaks_reads_back_the_same():
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book.add_worksheet().write_row(0, 0, ["Line1\r\nLine2", "see _x0041_ code"])
+    book.close()
+    assert rows_of(out.getvalue()) == [(1, ["Line1\r\nLine2", "see _x0041_ code"])]
 
 
 def test_inline_strings_booleans_errors_and_iso_dates():
@@ -203,6 +224,20 @@ def test_numbers_shown_as_dates_read_as_dates_and_others_as_numbers():
             '<c r="E1" s="4"><v>44613.5</v></c><c r="F1" s="1"><v>59</v></c></row>')
     assert rows_of(archive(sheet_xml(body), styles=STYLES)) == [
         (1, ["44613", "21.02.2022", "21.02.2022", "1500000", "21.02.2022 12:00", "28.02.1900"])]
+
+
+def test_times_durations_codes_with_zeros_and_long_fractions_read_as_excel_shows_them():
+    styles = (f'<styleSheet xmlns="{MAIN}"><numFmts count="3">'
+              '<numFmt numFmtId="164" formatCode="h:mm"/>'
+              '<numFmt numFmtId="165" formatCode="[h]:mm"/>'
+              '<numFmt numFmtId="166" formatCode="00000"/></numFmts>'
+              '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/>'
+              '<xf numFmtId="166"/></cellXfs></styleSheet>')
+    body = ('<row r="1"><c r="A1" s="1"><v>0.5</v></c><c r="B1" s="2"><v>1.5</v></c>'
+            '<c r="C1" s="3"><v>1110</v></c><c r="D1"><v>3000000.0000000005</v></c>'
+            '<c r="E1"><v>0.30000000000000004</v></c><c r="F1"><v>1E+300</v></c></row>')
+    assert rows_of(archive(sheet_xml(body), styles=styles)) == [
+        (1, ["12:00", "1.5", "01110", "3000000", "0.3", "1e+300"])]
 
 
 def test_the_1904_date_system():
@@ -265,6 +300,55 @@ def test_malformed_xml_in_the_middle_of_a_sheet_is_refused_by_name(tmp_path):
     with pytest.raises(FileRefused) as refused:
         list(rows)
     assert refused.value.code == "bad_xlsx" and "malformed XML" in refused.value.params["detail"]
+
+
+def test_a_value_far_to_the_right_is_refused_but_formatting_there_is_not(tmp_path):
+    body = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(1, 7000))
+    with pytest.raises(XlsxError, match="beyond column 1024") as refused:
+        rows_of(archive(sheet_xml(body)))
+    assert (refused.value.code, refused.value.params) == ("too_wide",
+                                                          {"cell": "XFD1", "limit": "AMJ"})
+    styled = '<row r="1"><c r="A1"><v>5</v></c><c r="XFD1" s="3"/></row>'
+    assert rows_of(archive(sheet_xml(styled))) == [(1, ["5"])]
+
+
+@pytest.mark.parametrize("ref", ["1A1", "A", "ZZZZ1", "A1B", "Ж1"])
+def test_a_malformed_cell_reference_is_refused(ref):
+    with pytest.raises(XlsxError, match="not a cell reference"):
+        rows_of(archive(sheet_xml(f'<row r="1"><c r="{ref}"><v>1</v></c></row>')))
+
+
+def test_rows_must_be_numbered_upwards_and_a_flood_of_one_row_is_refused_at_once(tmp_path):
+    with pytest.raises(XlsxError, match="numbered upwards"):
+        rows_of(archive(sheet_xml('<row r="2"/><row r="2"/>')))
+    flood = sheet_xml('<row r="1"/>' * 400_000)
+    with pytest.raises(FileRefused) as refused:
+        list(open_rows(_saved(tmp_path, archive(flood)))[1])
+    assert refused.value.code == "bad_xlsx"
+
+
+def test_a_shared_text_that_does_not_exist_is_refused():
+    body = '<row r="1"><c r="A1" t="s"><v>99</v></c></row>'
+    with pytest.raises(XlsxError, match="shared text"):
+        rows_of(archive(sheet_xml(body), shared=SHARED))
+
+
+def test_damaged_compressed_data_is_refused_by_name(tmp_path):
+    header = "".join(f'<c r="{col}1" t="inlineStr"><is><t>{name}</t></is></c>'
+                     for col, name in zip("ABCD", ["code", "area_code", "title", "text"],
+                                          strict=True))
+    good = archive(sheet_xml(f'<row r="1">{header}</row>' + "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>X-{n}</t></is></c></row>'
+        for n in range(2, 3000))))
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    damaged = bytearray(good)
+    for at in range(start + info.compress_size // 2, start + info.compress_size // 2 + 64):
+        damaged[at] ^= 0x5A
+    with pytest.raises(FileRefused) as refused:
+        list(open_rows(_saved(tmp_path, bytes(damaged)))[1])
+    assert refused.value.code == "bad_xlsx"
 
 
 def test_a_workbook_whose_workbook_part_is_broken_is_refused(tmp_path):

@@ -41,6 +41,9 @@ MESSAGES = {
                    "Workbook (*.xlsx)”."),
     "bad_xlsx": _l("The XLSX file is damaged and cannot be read (%(detail)s). Open it in Excel, "
                    "save it again and import the new file."),
+    "too_wide": _l("Cell %(cell)s holds a value far to the right of the table (beyond column "
+                   "%(limit)s). Delete what lies to the right of the requirements and import the "
+                   "file again."),
     "no_rows": _l("The file has no rows at all."),
     "no_header": _l("No row of column names was found in the first 10 rows. The first row "
                     "reads: %(first_row)s. Name the columns as in the example file, e.g. "

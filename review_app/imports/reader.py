@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from review_app.imports.columns import COLUMNS, REQUIRED, Column, match_header
-from review_app.imports.xlsx import Workbook, XlsxError
+from review_app.imports.xlsx import ARCHIVE_ERRORS, Workbook, XlsxError
 
 ENCODINGS = ("auto", "utf-8", "cp1251")
 DELIMITERS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t"}
 
 #: How far down a sheet the header row is looked for (title rows above it are common).
 HEADER_SEARCH_ROWS = 10
+#: Sheets of a workbook looked through for the header (a real one has a few).
+MAX_SHEETS = 50
 #: Longest cell the CSV reader accepts; longer texts are reported by validation, not crashed on.
 csv.field_size_limit(1_000_000)
 
@@ -189,15 +191,15 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]] | None:
+    """The header row among the first HEADER_SEARCH_ROWS rows (blank ones count too)."""
     first: tuple[int, list[str]] | None = None
-    for number, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        if first is None:
-            first = (number, cells)
-        if _is_header(cells):
-            return number, cells
-        if number >= HEADER_SEARCH_ROWS:
+    for seen, (number, cells) in enumerate(rows, start=1):
+        if any(c.strip() for c in cells):
+            if first is None:
+                first = (number, cells)
+            if _is_header(cells):
+                return number, cells
+        if number >= HEADER_SEARCH_ROWS or seen >= HEADER_SEARCH_ROWS:
             break
     if first is not None:
         shown = [c.strip()[:60] for c in first[1] if c.strip()][:12]
@@ -271,9 +273,11 @@ def _open_xlsx(path: Path, limits: Limits) -> tuple[Layout, Iterator[tuple[int, 
         handle.close()
         raise FileRefused("bad_xlsx", detail=str(exc)[:200]) from exc
     first_refusal: FileRefused | None = None
+    tried: set[str] = set()
     for sheet in workbook.sheets:
-        if not sheet.visible:
+        if not sheet.visible or sheet.part in tried or len(tried) >= MAX_SHEETS:
             continue
+        tried.add(sheet.part)
         rows = _guarded(workbook.rows(sheet))
         try:
             header_row, header = _find_header(rows)
@@ -295,9 +299,9 @@ def _guarded(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[
     except FileRefused:
         raise
     except XlsxError as exc:
-        raise FileRefused("bad_xlsx", detail=str(exc)[:200]) from exc
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-        # A part whose data does not match its declared size or CRC, cut short, or encrypted.
+        raise FileRefused(exc.code, detail=str(exc)[:200], **exc.params) from exc
+    except ARCHIVE_ERRORS as exc:
+        # A part whose data is damaged, does not match its declared size or CRC, or is cut short.
         raise FileRefused("bad_xlsx", detail=type(exc).__name__ + ": " + str(exc)[:150]) from exc
 
 

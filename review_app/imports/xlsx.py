@@ -19,8 +19,10 @@ no external fetch can happen. Pure code: no Flask, no database.
 
 from __future__ import annotations
 
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,18 +31,40 @@ from typing import IO
 from xml.parsers import expat
 
 #: Bytes of XML handed to expat at a time; the rows they hold are yielded before the next read.
-FEED_BYTES = 256 * 1024
+FEED_BYTES = 64 * 1024
+#: A value further right than this many columns is refused: a requirements sheet has about a
+#: dozen, and each row is held as a list up to its last value (a value in column XFD of every
+#: row of a 4 KB file would otherwise take a gigabyte).
+MAX_COLUMNS = 1024
+#: Rows in a sheet (Excel's limit).
+MAX_ROWS = 1_048_576
+#: What reading a damaged archive part can raise besides XlsxError.
+ARCHIVE_ERRORS = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RuntimeError,
+                  NotImplementedError, zlib.error, lzma.LZMAError)
 
 _SEP = "\x1f"  # expat joins namespace and local name with this; only local names matter here
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})")
-#: Built-in number formats that show a date or time (ECMA-376 Part 1, 18.8.30).
-_DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(45, 48), 27, 30, 36, 50, 57})
+#: Built-in number formats (ECMA-376 Part 1, 18.8.30) that show a date, or only a time.
+_BUILTIN_FORMATS = {**{i: "date" for i in (14, 15, 16, 17, 22, 27, 30, 36, 50, 57)},
+                    **{i: "time" for i in (18, 19, 20, 21, 45, 47)}}
 #: Parts of a custom format that are not date tokens: quoted text, escapes, colours, locales.
 _NOT_DATE_TOKENS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+#: Elapsed time ([h]:mm): a duration, shown as the number it is.
+_ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
+#: Excel's escape for characters XML cannot carry (a carriage return is ``_x000D_``).
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 class XlsxError(Exception):
-    """The archive is not a readable workbook; the message says what is wrong."""
+    """The archive is not a readable workbook; the message says what is wrong.
+
+    ``code`` and ``params`` name the problem for the person who sent the file, when it is one
+    they can fix themselves; otherwise ``bad_xlsx`` (a damaged file).
+    """
+
+    def __init__(self, message: str, code: str = "bad_xlsx", **params: object):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -101,9 +125,9 @@ class Workbook:
             targets = self._relationships()
             self._read_workbook(targets)
             self._shared = self._read_shared_strings(targets.get("sharedStrings"))
-            self._date_styles = self._read_styles(targets.get("styles"))
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError) as exc:
-            raise XlsxError(str(exc)[:200]) from exc
+            self._formats = self._read_styles(targets.get("styles"))
+        except ARCHIVE_ERRORS as exc:
+            raise XlsxError(f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     def close(self) -> None:
         self.archive.close()
@@ -177,7 +201,7 @@ class Workbook:
             elif local == "rPh":
                 state["phonetic"] -= 1
             elif local == "si":
-                strings.append("".join(pieces))
+                strings.append(_unescape("".join(pieces)))
 
         def text(data: str) -> None:
             if state["in_t"]:
@@ -188,11 +212,12 @@ class Workbook:
         _parse_all(self.archive, part, parser)
         return strings
 
-    def _read_styles(self, part: str | None) -> frozenset[int]:
-        """Indexes of the cell formats (``s`` on a cell) that show a date."""
+    def _read_styles(self, part: str | None) -> dict[int, tuple[str, int]]:
+        """Cell formats (``s`` on a cell) that change how a number reads: ``("date", 0)``,
+        ``("time", 0)`` or ``("zeros", width)`` for codes kept with leading zeros (``00000``)."""
         part = part or "xl/styles.xml"
         if part not in self._names:
-            return frozenset()
+            return {}
         parser = _parser()
         custom: dict[int, str] = {}
         formats: list[int] = []
@@ -213,9 +238,13 @@ class Workbook:
 
         parser.StartElementHandler, parser.EndElementHandler = start, end
         _parse_all(self.archive, part, parser)
-        return frozenset(index for index, fmt in enumerate(formats)
-                         if (_is_date_format(custom[fmt]) if fmt in custom
-                             else fmt in _DATE_FORMAT_IDS))
+        kinds: dict[int, tuple[str, int]] = {}
+        for index, fmt in enumerate(formats):
+            kind = _format_kind(custom[fmt]) if fmt in custom else (
+                (_BUILTIN_FORMATS[fmt], 0) if fmt in _BUILTIN_FORMATS else None)
+            if kind is not None:
+                kinds[index] = kind
+        return kinds
 
     # Rows --------------------------------------------------------------------------------
 
@@ -228,27 +257,28 @@ class Workbook:
             raise XlsxError(f"the sheet {sheet.name!r} is missing from the archive")
         parser = _parser()
         ready: list[tuple[int, list[str]]] = []
-        shared, date_styles, date1904 = self._shared, self._date_styles, self._date1904
         # The row and cell being read; plain locals in a closure are the fastest state.
         row_number = 0
         cells: list[str] = []
-        kind = style = ""
+        kind = style = ref = ""
         column = -1
         value: list[str] = []
         formula: list[str] | None = None
+        shared_formula: str | None = None  # ``si`` of a formula filled down from another cell
         target: list[str] | None = None  # where character data goes: value, formula, nowhere
         in_inline = False
         names: dict[str, int] = {}
         columns_of = _ColumnCache()
+        reader = _CellReader(self._shared, self._formats, self._date1904)
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal row_number, cells, kind, style, column, value, formula, target
-            nonlocal in_inline
+            nonlocal row_number, cells, kind, style, ref, column, value, formula, target
+            nonlocal shared_formula, in_inline
             code = names.get(name)
             if code is None:
                 code = names[name] = _ELEMENTS.get(_local(name), _OTHER)
             if code == _C:
-                ref = attrs.get("r")
+                ref = attrs.get("r", "")
                 column = columns_of(ref) if ref else column + 1
                 kind, style = attrs.get("t", "n"), attrs.get("s", "")
                 value, formula, in_inline = [], None, False
@@ -261,20 +291,33 @@ class Workbook:
                 in_inline = True
             elif code == _F:
                 target = formula = []
+                shared_formula = attrs.get("si") if attrs.get("t") == "shared" else None
             elif code == _RPH:
                 in_inline = False  # a phonetic guide inside an inline string: not the text
             elif code == _ROW:
                 number = attrs.get("r")
-                row_number = int(number) if number and number.isdigit() else row_number + 1
+                if number:
+                    if not number.isdigit() or not row_number < int(number) <= MAX_ROWS:
+                        raise XlsxError(f"row {number[:20]!r} after row {row_number}: rows "
+                                        "must be numbered upwards")
+                    row_number = int(number)
+                else:
+                    row_number += 1
                 cells, column = [], -1
 
         def end(name: str) -> None:
             nonlocal target, in_inline
             code = names[name]
             if code == _C:
-                text = _cell_text(kind, style, value, formula, shared, date_styles, date1904)
+                text = (reader.formula(formula, shared_formula) if formula is not None
+                        else reader.value(kind, style, value))
                 if text:
                     if column >= len(cells):
+                        if column >= MAX_COLUMNS:
+                            cell = ref or f"{_letters(column)}{row_number}"
+                            raise XlsxError(
+                                f"cell {cell} holds a value beyond column {MAX_COLUMNS}",
+                                "too_wide", cell=cell, limit=_letters(MAX_COLUMNS - 1))
                         cells.extend([""] * (column - len(cells) + 1))
                     cells[column] = text
             elif code <= _F:  # v, t, f
@@ -308,41 +351,83 @@ class _ColumnCache(dict):
         letters = ref.rstrip("0123456789")
         index = self.get(letters)
         if index is None:
+            if not (0 < len(letters) < len(ref) and letters.isascii() and letters.isalpha()
+                    and len(letters) <= 3):
+                raise XlsxError(f"{ref[:20]!r} is not a cell reference")
             index = self[letters] = _column_of(letters)
         return index
 
 
-def _cell_text(kind: str, style: str, value: list[str], formula: list[str] | None,
-               shared: list[str], date_styles: frozenset[int], date1904: bool) -> str:
-    if formula is not None:
-        return "=" + "".join(formula)
-    raw = "".join(value)
-    if kind == "s":
-        index = _int(raw, -1)
-        return shared[index] if 0 <= index < len(shared) else ""
-    if kind in ("inlineStr", "str", "e"):
-        return raw
-    if kind == "b":
-        return "1" if raw.strip() in ("1", "true") else "0"
-    if kind == "d":
+class _CellReader:
+    """Turns a cell's stored value into the text a person sees in the spreadsheet."""
+
+    def __init__(self, shared: list[str], formats: dict[int, tuple[str, int]],
+                 date1904: bool):
+        self.shared, self.formats, self.date1904 = shared, formats, date1904
+        #: Formulas filled down: ``si`` → the formula of the cell they were filled from.
+        self.shared_formulas: dict[str, str] = {}
+
+    def formula(self, pieces: list[str], shared_index: str | None) -> str:
+        text = "".join(pieces)
+        if shared_index is not None:
+            if text:
+                self.shared_formulas[shared_index] = text
+            else:
+                text = self.shared_formulas.get(shared_index, "")
+        return "=" + text
+
+    def value(self, kind: str, style: str, pieces: list[str]) -> str:
+        raw = "".join(pieces)
+        if kind == "s":
+            index = _int(raw, -1)
+            if not 0 <= index < len(self.shared):
+                raise XlsxError(f"a cell refers to shared text {raw[:20]!r}, which the "
+                                "workbook does not have")
+            return self.shared[index]
+        if kind in ("inlineStr", "str", "e"):
+            return _unescape(raw)
+        if kind == "b":
+            return "1" if raw.strip() in ("1", "true") else "0"
+        if kind == "d":
+            try:
+                return _date_text(datetime.fromisoformat(raw.strip()))
+            except ValueError:
+                return raw
+        raw = raw.strip()
+        if not raw:
+            return ""
         try:
-            return _date_text(datetime.fromisoformat(raw.strip()))
+            number = float(raw)
         except ValueError:
             return raw
-    raw = raw.strip()
-    if not raw:
-        return ""
-    try:
-        number = float(raw)
-    except ValueError:
-        return raw
-    if style and _int(style, -1) in date_styles:
-        moment = _from_serial(number, date1904)
-        if moment is not None:
-            return _date_text(moment)
+        shown = self.formats.get(_int(style, -1)) if style else None
+        if shown is not None:
+            how, width = shown
+            if how == "zeros" and number.is_integer() and 0 <= number < 1e15:
+                return str(int(number)).zfill(width)
+            if how in ("date", "time"):
+                moment = _from_serial(number, self.date1904)
+                if moment is not None:
+                    return moment.strftime("%H:%M") if how == "time" else _date_text(moment)
+        return _number_text(number)
+
+
+def _number_text(number: float) -> str:
+    """A number as a spreadsheet shows it: at most 15 significant digits, no exponent for
+    ordinary sizes (``3000000.0000000005`` is ``3000000``, as Excel displays it)."""
+    if number != number or number in (float("inf"), float("-inf")):
+        return repr(number)
     if number.is_integer() and abs(number) < 1e16:
         return str(int(number))
-    return repr(number)
+    text = f"{number:.15g}"
+    return repr(number) if "e" in text else text
+
+
+def _unescape(text: str) -> str:
+    """Undo Excel's ``_xHHHH_`` escapes (``_x000D_`` → carriage return, ``_x005F_`` → ``_``)."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _from_serial(serial: float, date1904: bool) -> datetime | None:
@@ -366,19 +451,37 @@ def _date_text(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y %H:%M")
 
 
-def _is_date_format(code: str) -> bool:
-    stripped = _NOT_DATE_TOKENS.sub("", code.split(";")[0]).lower()
-    return any(token in stripped for token in "dmyhs")
+def _format_kind(code: str) -> tuple[str, int] | None:
+    """How a custom number format shows a number, when it matters here (see _read_styles)."""
+    first = code.split(";")[0]
+    if _ELAPSED.search(first):
+        return None  # a duration: the number of days is what it is
+    stripped = _NOT_DATE_TOKENS.sub("", first).lower()
+    if "d" in stripped or "y" in stripped:
+        return ("date", 0)
+    if "h" in stripped or "s" in stripped:
+        return ("time", 0)
+    if "m" in stripped:
+        return ("date", 0)  # months alone: "mmmm yyyy" without its year, still a date
+    if len(stripped) > 1 and set(stripped) == {"0"}:
+        return ("zeros", len(stripped))
+    return None
 
 
-def _column_of(ref: str) -> int:
-    match = _CELL_REF.match(ref)
-    if not match:
-        return 0
+def _column_of(letters: str) -> int:
     index = 0
-    for ch in match.group(1).upper():
+    for ch in letters.upper():
         index = index * 26 + (ord(ch) - 64)
     return index - 1
+
+
+def _letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _int(text: str | None, default: int = 0) -> int:
