@@ -330,6 +330,22 @@ def test_a_value_far_to_the_right_of_the_table(client, signed_in_admin):
     assert register() == before
 
 
+def test_rows_hidden_in_the_spreadsheet_are_named_in_a_warning(client, signed_in_admin):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for values in [RU4, *([f"A-{n}", "07", "Заголовок", "Текст"] for n in range(1, 30))]:
+        book.active.append(values)
+    for number in (3, *range(5, 30)):
+        book.active.row_dimensions[number].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    ident, page = preview(client, out.getvalue())
+    assert batch(ident).status == ImportStatus.READY and batch(ident).new_count == 29
+    assert ("Rows hidden in the spreadsheet are imported like the others: 3, 5, 6, 7, 8, 9, 10, "
+            "11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 and 6 more.") in page
+
+
 def test_10000_rows_with_one_wrong(client, signed_in_admin):
     rows = [row(f"MCS-{i:05d}", area="07" if i % 2 else "12") for i in range(10_000)]
     rows[7_345]["annual_cost_kzt"] = "1,5 млн"

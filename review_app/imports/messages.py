@@ -53,6 +53,8 @@ MESSAGES = {
     "missing_columns": _l("Required columns are missing: %(columns)s. Add them (the names are "
                           "in the table of columns above) and import the file again."),
     "duplicate_column": _l("Several columns mean the same thing: %(headers)s. Keep one of them."),
+    "hidden_rows": _l("Rows hidden in the spreadsheet are imported like the others: %(rows)s. "
+                      "If they should not be imported, delete them from the file."),
     "unknown_columns": _l("These columns are not recognised and will be ignored: %(headers)s. "
                           "If one of them should be imported, rename it as in the table of "
                           "columns."),
@@ -140,6 +142,11 @@ def describe(problem: Problem | dict[str, Any]) -> str:
         params["columns"] = ", ".join(column_label(c) for c in params["columns"])
     if "expected" in params:
         params["expected"] = ", ".join(c.russian for c in COLUMNS[:4])
+    if problem.code == "hidden_rows":
+        rows = ", ".join(str(n) for n in params.get("rows", []))
+        more = params.get("count", 0) - len(params.get("rows", []))
+        params["rows"] = rows + (" " + _("and %(n)s more", n=format_decimal(more))
+                                 if more > 0 else "")
     for key in ("headers", "first_row"):
         if isinstance(params.get(key), list):
             params[key] = "; ".join(params[key]) or "—"

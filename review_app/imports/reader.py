@@ -78,6 +78,8 @@ class Layout:
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
     #: Required columns the header lacks.
     missing: list[str] = field(default_factory=list)
+    #: Rows hidden in the spreadsheet (XLSX), filled in as the rows are read.
+    hidden_rows: list[int] = field(default_factory=list)
 
     @property
     def present(self) -> set[str]:
@@ -278,13 +280,15 @@ def _open_xlsx(path: Path, limits: Limits) -> tuple[Layout, Iterator[tuple[int, 
         if not sheet.visible or sheet.part in tried or len(tried) >= MAX_SHEETS:
             continue
         tried.add(sheet.part)
-        rows = _guarded(workbook.rows(sheet))
+        hidden: list[int] = []
+        rows = _guarded(workbook.rows(sheet, hidden))
         try:
             header_row, header = _find_header(rows)
         except FileRefused as refusal:
             first_refusal = first_refusal or refusal
             continue
-        layout = Layout(format="xlsx", sheet=sheet.name, header_row=header_row)
+        layout = Layout(format="xlsx", sheet=sheet.name, header_row=header_row,
+                        hidden_rows=hidden)
         _layout_from_header(header, layout)
         return layout, _closing(rows, workbook, handle)
     workbook.close()

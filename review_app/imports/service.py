@@ -41,6 +41,8 @@ CHUNK = 1000
 #: How many errors, changes and re-reviews a report keeps (the counts are always complete).
 MAX_REPORTED = 1000
 MAX_SAMPLES = 200
+#: How many hidden rows a warning names.
+HIDDEN_SHOWN = 20
 #: Longest old or new value a change sample keeps (enough to show where a text differs).
 SAMPLE_CHARS = 1500
 
@@ -157,6 +159,10 @@ def _run(path: Path, options: ImportOptions, progress: Progress | None,
         _check_rows(rows, layout, outcome, progress, writer)
     finally:
         rows.close()  # releases the file even when a check stops the walk early
+    hidden = [n for n in layout.hidden_rows if n > layout.header_row]
+    if hidden:
+        outcome.warnings.append(Problem("hidden_rows", params={
+            "count": len(hidden), "rows": hidden[:HIDDEN_SHOWN]}))
     return outcome
 
 

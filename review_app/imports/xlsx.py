@@ -248,10 +248,13 @@ class Workbook:
 
     # Rows --------------------------------------------------------------------------------
 
-    def rows(self, sheet: Sheet) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: Sheet, hidden: list[int] | None = None) -> Iterator[
+            tuple[int, list[str]]]:
         """``(row number as the spreadsheet shows it, cells as text)`` for each row present.
 
         Cells are placed by their reference (``C7``), so empty cells in between read as ``""``.
+        The numbers of rows hidden in the spreadsheet (by hand or by a filter) are appended to
+        ``hidden`` when it is given: people do not see them, but they are rows like the others.
         """
         if sheet.part not in self._names:
             raise XlsxError(f"the sheet {sheet.name!r} is missing from the archive")
@@ -304,6 +307,8 @@ class Workbook:
                 else:
                     row_number += 1
                 cells, column = [], -1
+                if hidden is not None and attrs.get("hidden") in ("1", "true"):
+                    hidden.append(row_number)
 
         def end(name: str) -> None:
             nonlocal target, in_inline
