@@ -41,6 +41,12 @@ def test_csv_export_is_the_filtered_list_of_my_areas(client, setup):
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
+    # Named by the time on the screens (Asia/Almaty), not UTC.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty")).strftime("%Y%m%d-%H")
+    assert f"requirements-{local}" in response.headers["Content-Disposition"]
     rows = csv_rows(response)
     assert rows[0][:4] == ["code", "area_code", "title", "text"]
     assert [r[0] for r in rows[1:]] == [reqs[0].code]
@@ -107,7 +113,8 @@ def test_an_export_can_be_corrected_and_imported_again_unchanged(client, world, 
 
     _, page = preview(client, exported, "export.csv")
     assert "4 unchanged" in page and "0 changed" in page
-    assert "will be ignored" in page  # the review columns
+    assert "The review columns of an export are left aside: Area name; State; Decision" in page
+    assert "not recognised" not in page
 
 
 def test_bad_filters_are_named_not_exported(client, setup):

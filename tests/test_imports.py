@@ -257,8 +257,11 @@ def test_a_binary_file_renamed_csv(client, signed_in_admin):
     ident, page = preview(client, bytes(range(256)) * 64, "перечень.csv")
     assert batch(ident).status == ImportStatus.INVALID
     assert "This is not a CSV or XLSX file" in page
-    assert 'data-testid="confirm"' not in client.get(f"/admin/imports/{ident}").get_data(
-        as_text=True)
+    html = client.get(f"/admin/imports/{ident}").get_data(as_text=True)
+    assert 'data-testid="confirm"' not in html
+    # Said in words, not laid out as a table of cells with dashes.
+    assert "This file cannot be imported; nothing was imported." in page
+    assert 'data-testid="problem-table"' not in html and "Correct them in your" not in page
     assert register() == before
 
 
@@ -284,13 +287,14 @@ def test_missing_columns(client, signed_in_admin):
     before = register()
     ident, page = preview(client, csv_bytes(THREE, headers=[RU[0], RU[2], RU[3]]))
     assert "Required columns are missing: area_code (Код сферы)" in page
+    assert "This file cannot be imported" in page
     assert register() == before
 
 
 def test_extra_columns_are_shown_and_ignored(client, signed_in_admin):
     raw = [[*RU4, "Примечание"], ["A-1", "07", "Заголовок", "Текст", "сверено"]]
     ident, page = preview(client, csv_bytes(raw=raw))
-    assert "not recognised and will be ignored: E: Примечание" in page
+    assert "not recognised and are not imported: E: Примечание" in page
     assert batch(ident).status == ImportStatus.READY
 
 
@@ -328,6 +332,29 @@ def test_a_value_far_to_the_right_of_the_table(client, signed_in_admin):
     assert batch(ident).status == ImportStatus.INVALID
     assert "Cell XFD2 holds a value far to the right of the table (beyond column AMJ)" in page
     assert register() == before
+
+
+def test_kazakh_letters_lost_in_a_windows_1251_file_are_refused(client, signed_in_admin, world,
+                                                                fire):
+    req = world.requirement(fire, code="KZ-07-001", title="Кәсіпкерлік субъектілері",
+                            text="Кәсіпкерлік субъектілері өрт сөндіргіштерді ұстауға міндетті.")
+    rows = [row("KZ-07-001", title=req.title, text=req.text),
+            row("KZ-07-002", title="Огнетушители на каждом этаже", text="Вопрос? Ответ.")]
+    # What Excel's "CSV (comma delimited)" does on a Russian Windows: Kazakh letters become "?".
+    data = csv_bytes(rows, encoding="utf-8").decode().encode("cp1251", errors="replace")
+    before = register()
+    ident, page = preview(client, data, "перечень.csv")
+    saved = batch(ident)
+    assert saved.status == ImportStatus.INVALID and saved.error_count == 2  # title and text
+    assert "letters were lost when the file was saved" in page and "К?сіпкерлік" in page
+    assert register() == before
+
+
+def test_kazakh_column_names_are_understood(client, signed_in_admin):
+    raw = [["Талап коды", "Сала коды", "Атауы", "Талап мәтіні", "Жылдық шығындар, теңге"],
+           ["KZ-07-001", "07", "Өрт қауіпсіздігі", "Мәтін", "1 500 000"]]
+    ident, page = preview(client, csv_bytes(raw=raw), "тізбе.csv")
+    assert batch(ident).status == ImportStatus.READY and batch(ident).new_count == 1
 
 
 def test_rows_hidden_in_the_spreadsheet_are_named_in_a_warning(client, signed_in_admin):

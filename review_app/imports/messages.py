@@ -53,9 +53,15 @@ MESSAGES = {
     "missing_columns": _l("Required columns are missing: %(columns)s. Add them (the names are "
                           "in the table of columns above) and import the file again."),
     "duplicate_column": _l("Several columns mean the same thing: %(headers)s. Keep one of them."),
+    "lost_letters": _l("A “?” stands inside a word (%(word)s): letters were lost when the file "
+                       "was saved in an encoding without Kazakh letters (ә, ғ, қ, ң, ө, ұ, ү, "
+                       "һ), such as Windows-1251. Save the table as “CSV UTF-8” or as an Excel "
+                       "workbook (.xlsx) and import that file."),
+    "review_columns": _l("The review columns of an export are left aside: %(headers)s. An import "
+                         "never changes reviews (states, decisions, assignments)."),
     "hidden_rows": _l("Rows hidden in the spreadsheet are imported like the others: %(rows)s. "
                       "If they should not be imported, delete them from the file."),
-    "unknown_columns": _l("These columns are not recognised and will be ignored: %(headers)s. "
+    "unknown_columns": _l("These columns are not recognised and are not imported: %(headers)s. "
                           "If one of them should be imported, rename it as in the table of "
                           "columns."),
     # One cell or row.
@@ -100,6 +106,9 @@ def column_label(name: str) -> str:
     column = BY_NAME.get(name)
     return f"{name} ({column.russian})" if column else name
 
+
+#: Problems of the file as a whole that still name a row (the header's, a malformed line).
+FILE_LEVEL = frozenset({"missing_columns", "no_data_rows", "csv_malformed", "duplicate_column"})
 
 #: Columns whose change is shown as a word diff rather than "old → new".
 LONG_FIELDS = frozenset({"title", "text", "legal_act", "issuing_body"})
@@ -186,6 +195,7 @@ KINDS = {
     "negative_number": _l("negative number"),
     "number_too_large": _l("number too large"),
     "formula": _l("formula instead of a value"),
+    "lost_letters": _l("letters lost by the file's encoding"),
     "value_without_header": _l("value in a column without a name"),
     "reviewed_area_move": _l("reviewed requirement moved to another area"),
 }

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review_app.imports.columns import COLUMNS, REQUIRED, Column, match_header
+from review_app.imports.columns import COLUMNS, REQUIRED, Column, fold_header, match_header
 from review_app.imports.xlsx import ARCHIVE_ERRORS, Workbook, XlsxError
 
 ENCODINGS = ("auto", "utf-8", "cp1251")
@@ -74,6 +74,8 @@ class Layout:
     columns: list[MappedColumn] = field(default_factory=list)
     #: Headers that name no known column: (letter, header). Their values are ignored.
     unknown: list[tuple[str, str]] = field(default_factory=list)
+    #: Headers of an export's review columns (state, decision …): left aside, as documented.
+    review_columns: list[tuple[str, str]] = field(default_factory=list)
     #: Several headers naming the same column: (column name, [headers]).
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
     #: Required columns the header lacks.
@@ -166,7 +168,8 @@ def _delimiter(sample: str, choice: str) -> str:
 
 # Header --------------------------------------------------------------------------------------
 
-def _layout_from_header(cells: list[str], layout: Layout) -> None:
+def _layout_from_header(cells: list[str], layout: Layout,
+                        aside: frozenset[str] = frozenset()) -> None:
     by_column: dict[str, list[MappedColumn]] = {}
     for index, raw in enumerate(cells):
         header = " ".join(raw.split())
@@ -175,7 +178,10 @@ def _layout_from_header(cells: list[str], layout: Layout) -> None:
         column = match_header(header)
         letter = column_letter(index)
         if column is None:
-            layout.unknown.append((letter, header[:100]))
+            if fold_header(header) in aside:
+                layout.review_columns.append((letter, header[:100]))
+            else:
+                layout.unknown.append((letter, header[:100]))
             continue
         by_column.setdefault(column.name, []).append(MappedColumn(index, column, header, letter))
     for name, found in by_column.items():
@@ -223,8 +229,8 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, 
             raise FileRefused("csv_malformed", line=reader.line_num, detail=str(exc)) from exc
 
 
-def _open_csv(path: Path, encoding_choice: str, delimiter_choice: str) -> tuple[
-        Layout, Iterator[tuple[int, list[str]]]]:
+def _open_csv(path: Path, encoding_choice: str, delimiter_choice: str,
+              aside: frozenset[str]) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
     encoding = _encoding(path, encoding_choice)
     with path.open("r", encoding=encoding, newline="") as f:
         sample = f.read(65536)
@@ -232,7 +238,7 @@ def _open_csv(path: Path, encoding_choice: str, delimiter_choice: str) -> tuple[
     layout = Layout(format="csv", encoding=encoding.removesuffix("-sig"), delimiter=delimiter)
     rows = _csv_rows(path, encoding, delimiter)
     layout.header_row, header = _find_header(rows)
-    _layout_from_header(header, layout)
+    _layout_from_header(header, layout, aside)
     return layout, rows
 
 
@@ -265,7 +271,8 @@ def check_zip(path: Path, limits: Limits) -> None:
         raise FileRefused("not_xlsx")
 
 
-def _open_xlsx(path: Path, limits: Limits) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
+def _open_xlsx(path: Path, limits: Limits, aside: frozenset[str]) -> tuple[
+        Layout, Iterator[tuple[int, list[str]]]]:
     check_zip(path, limits)
     # A file object, not the path: uploads are stored under neutral names.
     handle = path.open("rb")
@@ -289,7 +296,7 @@ def _open_xlsx(path: Path, limits: Limits) -> tuple[Layout, Iterator[tuple[int, 
             continue
         layout = Layout(format="xlsx", sheet=sheet.name, header_row=header_row,
                         hidden_rows=hidden)
-        _layout_from_header(header, layout)
+        _layout_from_header(header, layout, aside)
         return layout, _closing(rows, workbook, handle)
     workbook.close()
     handle.close()
@@ -321,10 +328,12 @@ def _closing(rows: Iterator[tuple[int, list[str]]], workbook, handle) -> Iterato
 # Public --------------------------------------------------------------------------------------
 
 def open_rows(path: str | Path, *, encoding: str = "auto", delimiter: str = "auto",
-              limits: Limits = Limits()) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
+              limits: Limits = Limits(), aside: frozenset[str] = frozenset()) -> tuple[
+                  Layout, Iterator[tuple[int, list[str]]]]:
     """Find the file's format and header; return the layout and an iterator of data rows.
 
     Data rows are ``(row number as the spreadsheet shows it, cells)``; blank rows are skipped.
+    Headers in ``aside`` (folded) are known columns that are not imported, not unknown ones.
     Iterating may still raise :class:`FileRefused` (a malformed CSV further down, too many rows).
 
     :raise FileRefused: the file is not a readable requirements file.
@@ -336,9 +345,9 @@ def open_rows(path: str | Path, *, encoding: str = "auto", delimiter: str = "aut
         raise ValueError(f"unknown delimiter choice {delimiter!r}")
     kind = _sniff(path)
     if kind == "xlsx":
-        layout, rows = _open_xlsx(path, limits)
+        layout, rows = _open_xlsx(path, limits, aside)
     else:
-        layout, rows = _open_csv(path, encoding, delimiter)
+        layout, rows = _open_csv(path, encoding, delimiter, aside)
     return layout, _data_rows(rows, limits.max_rows)
 
 

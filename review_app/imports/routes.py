@@ -138,8 +138,12 @@ def _batch_page(batch: ImportBatch) -> str:
     progress = batches.get_progress(batch.id) if batch.busy else {}
     listening = batches.workers_listening() if (
         batch.busy and batches.wants_background(batch)) else None
+    # The file itself was refused (not a spreadsheet, no header, columns missing …): its
+    # problems are said in words, not laid out as a table of cells.
+    refused = batch.status == ImportStatus.INVALID and bool(errors) and not any(
+        e.get("letter") or e.get("row") and e["code"] not in messages.FILE_LEVEL for e in errors)
     return render_template(
-        "imports/batch.html", batch=batch, report=report, errors=errors,
+        "imports/batch.html", batch=batch, report=report, errors=errors, refused=refused,
         error_kinds=error_kinds.most_common(), progress=progress, listening=listening,
         same_before=batches.same_file_before(batch), form=ActionForm(), describe=messages.describe,
         where=messages.where, kind=messages.kind, column_title=messages.column_title,

@@ -33,6 +33,7 @@ from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
 from review_app.imports.validate import Problem, RowValidator, excerpt, layout_problems
+from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
 from review_app.time import utcnow
 
@@ -142,7 +143,7 @@ def _run(path: Path, options: ImportOptions, progress: Progress | None,
     outcome = Outcome()
     try:
         layout, rows = open_rows(path, encoding=options.encoding, delimiter=options.delimiter,
-                                 limits=options.limits)
+                                 limits=options.limits, aside=review_headers())
     except FileRefused as refusal:
         outcome.add_error(Problem(refusal.code, params=refusal.params))
         return outcome
@@ -245,7 +246,8 @@ def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
             outcome.rereview += 1
             if len(outcome.rereviews) < MAX_REPORTED:
                 outcome.rereviews.append({
-                    "code": values["code"], "title": excerpt(values.get("title") or old.title),
+                    "code": values["code"], "id": old.id,
+                    "title": excerpt(values.get("title") or old.title),
                     "state": str(old.state), "decision": old.decision and str(old.decision)})
         if len(outcome.changes) < MAX_SAMPLES:
             outcome.changes.append({

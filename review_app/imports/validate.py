@@ -22,6 +22,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
 _WHOLE = re.compile(r"-?\d+(?:[.,]0+)?")
 _DECIMAL = re.compile(r"-?\d+[.,]\d+")
+#: A "?" inside a Cyrillic word: a letter the file's encoding could not hold (Windows-1251 has
+#: no ә ғ қ ң ө ұ ү һ), replaced when the file was saved. Never written on purpose in a word.
+_LOST_LETTER = re.compile(r"\w*[а-яёәғқңөұүһі]\?+[а-яёәғқңөұүһі]\w*", re.IGNORECASE)
 
 
 @dataclass
@@ -66,6 +69,9 @@ def layout_problems(layout: Layout) -> tuple[list[Problem], list[Problem]]:
         errors.append(Problem("missing_columns", row=layout.header_row,
                               params={"columns": layout.missing}))
     warnings = []
+    if layout.review_columns:
+        warnings.append(Problem("review_columns", row=layout.header_row,
+                                params={"headers": [h for _, h in layout.review_columns]}))
     if layout.unknown:
         warnings.append(Problem("unknown_columns", row=layout.header_row,
                                 params={"headers": [f"{letter}: {h}" for letter, h in
@@ -79,7 +85,8 @@ class RowValidator:
     def __init__(self, layout: Layout, area_ids: dict[str, int]):
         self.columns: list[MappedColumn] = layout.columns
         self.width = max((m.index for m in self.columns), default=-1) + 1
-        self.unknown_indexes = {_index_of(letter) for letter, _ in layout.unknown}
+        self.unknown_indexes = {_index_of(letter) for letter, _ in
+                                (*layout.unknown, *layout.review_columns)}
         self.area_ids = area_ids
         self.first_row_of: dict[str, int] = {}
 
@@ -132,6 +139,10 @@ class RowValidator:
             text = " ".join(text.split())
         if not text:
             return None, (Problem("required") if column.required else None)
+        lost = _LOST_LETTER.search(text) if "?" in text else None
+        if lost:
+            return None, Problem("lost_letters", value=excerpt(text),
+                                 params={"word": lost.group(0)[:60]})
         if column.max_length is not None and len(text) > column.max_length:
             return None, Problem("too_long", value=excerpt(text),
                                  params={"length": len(text), "max": column.max_length})

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Response, current_app, send_file, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from review_app.auth.models import User
 from review_app.extensions import db
@@ -43,13 +44,30 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(RISKY_START) else value
 
 
+#: The review columns after the import's columns. The area's name sits after the import's
+#: columns, so it is never mistaken for its code.
+REVIEW_HEADERS = (_l("Area name"), _l("State"), _l("Decision"), _l("Justification"),
+                  _l("Proposed new wording"), _l("Assignee"), _l("Proposed by"),
+                  _l("Approved or returned by"), _l("Last changed"))
+
+
 def _headers(language: str) -> list[str]:
     imported = [c.name if language == "en" else c.russian for c in COLUMNS]
-    # The area's name sits after the import's columns, so it is never mistaken for its code.
-    return [*imported, _("Area name"), _("State"), _("Decision"), _("Justification"),
-            _("Proposed new wording"), _("Assignee"), _("Proposed by"), _("Approved or "
-                                                                          "returned by"),
-            _("Last changed")]
+    return [*imported, *(str(h) for h in REVIEW_HEADERS)]
+
+
+def review_headers() -> frozenset[str]:
+    """The review columns' headers in every interface language, folded as the import folds
+    headers: an export corrected and imported again carries them, and they are left aside."""
+    from flask_babel import force_locale
+
+    from review_app.imports.columns import fold_header
+
+    folded: set[str] = set()
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            folded.update(fold_header(str(h)) for h in REVIEW_HEADERS)
+    return frozenset(folded)
 
 
 def _query(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) -> sa.Select:
@@ -141,7 +159,9 @@ def write_xlsx(target: Any, where: Sequence[sa.ColumnElement[bool]], sort: str,
 
 def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str,
              language: str) -> Response:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    # Named by the local time people see on the screens, not UTC.
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    stamp = datetime.now(UTC).astimezone(zone).strftime("%Y%m%d-%H%M")
     name = f"requirements-{stamp}.{fmt}"
     if fmt == "csv":
         return Response(stream_with_context(csv_stream(where, sort, language)),
