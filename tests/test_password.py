@@ -210,6 +210,7 @@ def test_after_a_reset_nothing_opens_until_the_person_chooses_a_password(
     page = her.get(response.location)
     assert page.status_code == 200
     assert FORCED in page_text(page) and "Choose your own password" in page_text(page)
+    assert "The password you were given" in page_text(page)  # not "current password"
     assert 'href="/requirements/"' not in page.get_data(as_text=True)  # no main menu yet
 
     refused = her.post(f"/requirements/{req.id}/comment", data={"text": "Hello"})
@@ -301,14 +302,14 @@ def test_in_a_browser_a_reset_person_chooses_a_password_then_works(
     expect(page.get_by_role("link", name="Requirements", exact=True)).to_have_count(0)
     screenshot(page, "password-01-forced")
 
-    page.get_by_label("Current password").fill(given)
+    page.get_by_label("The password you were given").fill(given)
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("short")
     page.get_by_role("button", name="Change the password").click()
     expect(page.get_by_role("alert")).to_contain_text("The new password is too short")
     screenshot(page, "password-02-too-short")
 
-    page.get_by_label("Current password").fill(given)
+    page.get_by_label("The password you were given").fill(given)
     page.get_by_label("New password", exact=True).fill(NEW)
     page.get_by_label("New password again").fill(NEW)
     page.get_by_role("button", name="Change the password").click()
