@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from review_app.audit import AuditEntry, record
 from review_app.audit.models import AuditAppendOnlyError
-from review_app.auth.models import GlobalRole
+from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from tests.conftest import PASSWORD, decide, login_as, page_text, propose
 
@@ -181,8 +181,10 @@ def test_csv_export_of_the_filtered_trail(client, world, fire, admin):
     everything = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data().decode(
         "utf-8-sig")), delimiter=";"))
     assert any(r[1] == "'=evil@example.kz" for r in everything)
-    details = next(r for r in everything if r[4] == "sign_in_failed")[8]
-    assert json.loads(details) == {"reason": "unknown_account"}
+    failed = next(r for r in everything if r[4] == "sign_in_failed")
+    assert everything[0][8:] == ["Details", "Text", "Address", "Details (JSON)"]
+    assert failed[8] == "no such account"
+    assert json.loads(failed[11]) == {"reason": "unknown_account"}
     assert client.get("/admin/audit.csv?from=nope").status_code == 400
 
 
@@ -204,3 +206,90 @@ def test_the_log_cannot_be_changed_or_erased(app, world):
             db.session.execute(sa.text(statement))
         db.session.rollback()
     assert db.session.get(AuditEntry, entry.id).action == "sign_in"
+
+
+# Details read as words, in the reader's language -------------------------------------------------
+
+def details_cells(response) -> list[str]:
+    """The "Details" cell of each row, as text (without the quoted comment)."""
+    html = response.get_data(as_text=True)
+    cells = re.findall(r'<td class="small">(.*?)(?:<blockquote|</td>)', html, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in cells]
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+
+
+def test_a_proposal_shows_state_and_decision_as_the_app_names_them(client, world, fire):
+    rita = world.user("rita", reviewer_in=(fire,))
+    auditor = world.user("auditor", role=GlobalRole.MANAGER, language="ru")
+    req = world.requirement(fire)
+    login_as(client, rita)
+    propose(client, req, "keep")
+    login_as(client, auditor)
+    [details] = details_cells(client.get("/admin/audit/?kind=decisions"))
+    assert details == "статус: не рассмотрено → предложено; решение: сохранить"
+
+
+def test_a_change_to_a_person_names_the_language_roles_and_areas(client, world, fire, transport):
+    admin = world.user("admin", role=GlobalRole.ADMIN, language="ru")
+    aliya = world.user("aliya", reviewer_in=(transport,), language="ru")
+    login_as(client, admin)
+    response = client.post(f"/admin/users/{aliya.id}", data={
+        "email": aliya.email, "display_name": aliya.display_name, "language": "kk",
+        "global_role": "manager", f"area-{fire.id}": "lead"})
+    assert response.status_code in (200, 302)
+    [details] = details_cells(client.get("/admin/audit/?kind=people"))
+    assert "язык: Русский → Қазақша" in details
+    assert "общая роль: — → Руководитель" in details
+    assert ("сферы: 12 · Транспорт (эксперт) → 07 · Пожарная безопасность (куратор)"
+            in details)
+    for code in ("kk", "ru", "manager", "reviewer", "lead"):
+        assert not re.search(rf"\b{code}\b", details), code
+
+
+def test_an_export_lists_only_the_filters_that_were_set(client, world, fire):
+    leo = world.user("leo", lead_in=(fire,))
+    auditor = world.user("auditor", role=GlobalRole.MANAGER, language="ru")
+    world.requirement(fire)
+    login_as(client, leo)
+    assert client.get("/requirements/export.csv?q=&area=07&state=proposed&decision=&assignee=me"
+                      "&body=&sort=code").status_code == 200
+    login_as(client, auditor)
+    [details] = details_cells(client.get("/admin/audit/?kind=exports"))
+    assert details == ("формат: CSV; фильтры: Сфера — 07 · Пожарная безопасность, "
+                       "Статус — предложено, Исполнитель — Я")
+
+
+def test_the_csv_has_the_details_in_words_and_as_json(client, world, fire):
+    rita = world.user("rita", reviewer_in=(fire,))
+    auditor = world.user("auditor", role=GlobalRole.MANAGER, language="ru")
+    req = world.requirement(fire)
+    login_as(client, rita)
+    propose(client, req, "cancel")
+    login_as(client, auditor)
+    rows = csv_rows(client.get("/admin/audit.csv?kind=decisions"))
+    assert rows[0][:3] == ["Время", "Сотрудник", "ФИО"]
+    assert rows[1][4] == "propose"
+    assert rows[1][8] == "статус: не рассмотрено → предложено; решение: отменить"
+    assert json.loads(rows[1][11]) == {"state": {"from": "unreviewed", "to": "proposed"},
+                                       "decision": "cancel"}
+
+
+def test_the_person_filter_finds_a_name_in_any_case(client, world, fire, manager):
+    aigul = world.user("aigul", reviewer_in=(fire,))
+    ben = world.user("ben", reviewer_in=(fire,))
+    db.session.get(User, aigul.id).display_name = "Сәрсенова Айгүл"
+    db.session.commit()
+    req, other = world.requirement(fire), world.requirement(fire)
+    login_as(client, aigul)
+    propose(client, req, "keep")
+    login_as(client, ben)
+    propose(client, other, "keep")
+    login_as(client, manager)
+    for who in ("Сәрсенова", "сәрсенова", "СӘРСЕНОВА", "айгүл", "AIGUL@example"):
+        page = page_text(client.get("/admin/audit/", query_string={"who": who}))
+        assert "Сәрсенова Айгүл" in page and req.code in page and "signed in" in page, who
+        assert "Ben" not in page and other.code not in page, who
+    assert "Nothing matches" in page_text(client.get("/admin/audit/?who=Петров"))

@@ -12,19 +12,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from review_app.audit import AuditAction, AuditEntry
 from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.requirements.models import Requirement
+from review_app.i18n import LANGUAGE_NAMES, YES_NO, current_language
+from review_app.requirements.models import Area, Requirement, search_key
 from review_app.reviews.models import Action, ReviewEvent
 
 AUDIT, REVIEW = "a", "r"
@@ -89,19 +93,223 @@ FAILURE_REASONS = {
     "deactivated": _l("account deactivated"),
     "rate_limited": _l("too many attempts"),
 }
-#: Names of the specifics an entry may carry, as the log shows them.
-DETAIL_LABELS = {
-    "display_name": _l("name"), "email": _l("email"), "language": _l("language"),
-    "global_role": _l("global role"), "memberships": _l("areas"), "file": _l("file"),
-    "total_rows": _l("rows"), "new": _l("new"), "changed": _l("changed"),
-    "unchanged": _l("unchanged"), "rereview": _l("back to review"), "errors": _l("problems"),
-    "failure": _l("failure"), "via": _l("via"), "state": _l("state"),
-    "decision": _l("decision"), "assignee": _l("assignee"), "action": _l("refused action"),
-    "path": _l("address"), "method": _l("request"), "format": _l("format"),
-    "filters": _l("filters"), "name_kk": _l("name in Kazakh"), "name_ru": _l("name in Russian"),
-    "name_en": _l("name in English"), "description": _l("description"),
-    "dual_review": _l("dual review"),
+
+
+# Details in words ------------------------------------------------------------------------------
+# An entry's ``details`` are stored as codes (machine-readable, language-free); the page and the
+# CSV show them through these tables, in the reader's language.
+
+class Names:
+    """What details refer to (areas, people), read at most once per page or CSV download."""
+
+    def __init__(self) -> None:
+        self.language = current_language()
+
+    @cached_property
+    def areas(self) -> dict[str, str]:
+        """Area code → ``07 · Fire safety``."""
+        return {a.code: f"{a.code} · {a.name(self.language)}"
+                for a in db.session.scalars(sa.select(Area))}
+
+    @cached_property
+    def people(self) -> dict[str, str]:
+        """User id (as text, as a query string holds it) → name."""
+        return {str(i): name for i, name in db.session.execute(
+            sa.select(User.id, User.display_name))}
+
+
+Show = Callable[[Any, Names], str]
+
+
+def _plain(value: Any, names: Names) -> str:
+    if value is None or value == "" or value == {} or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(YES_NO[value])
+    if isinstance(value, int):
+        return format_number(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v, names)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(v, names) for v in value)
+    return str(value)
+
+
+def _words(table: dict[str, Any]) -> Show:
+    """Codes shown by their label in ``table``; unknown codes as they are."""
+    return lambda value, names: _plain(table.get(value, value) if isinstance(value, str)
+                                       else value, names)
+
+
+def _labelled(label: Callable[[str], str]) -> Show:
+    """Codes shown by a labelling function of the workflow (``state_label`` …)."""
+    def show(value: Any, names: Names) -> str:
+        try:
+            return label(value) if value else "—"
+        except ValueError:
+            return _plain(value, names)
+    return show
+
+
+def _state(value: Any, names: Names) -> str:
+    from review_app.reviews.workflow import state_label
+
+    return _labelled(state_label)(value, names)
+
+
+def _decision(value: Any, names: Names) -> str:
+    from review_app.reviews.workflow import decision_label
+
+    return _labelled(decision_label)(value, names)
+
+
+def _area(value: Any, names: Names) -> str:
+    return names.areas.get(value, _plain(value, names)) if isinstance(value, str) else _plain(
+        value, names)
+
+
+AREA_ROLE_LABELS = {"reviewer": _l("reviewer"), "lead": _l("lead")}
+GLOBAL_ROLE_LABELS = {"admin": _l("Administrator"), "manager": _l("Manager")}
+
+
+def _memberships(value: Any, names: Names) -> str:
+    """``{"07": "reviewer"}`` → ``07 · Fire safety (reviewer)``."""
+    if not isinstance(value, dict):
+        return _plain(value, names)
+    return ", ".join(f"{_area(code, names)} ({AREA_ROLE_LABELS.get(role, role)})"
+                     for code, role in value.items()) or "—"
+
+
+def _failure(value: Any, names: Names) -> str:
+    from review_app.imports.messages import MESSAGES
+
+    return _words(MESSAGES)(value, names)
+
+
+#: The requirements list's filters, as an export recorded them (its query string), labelled as
+#: on the list page.
+SORT_LABELS = {
+    "code": _l("Code ↑"), "-code": _l("Code ↓"), "title": _l("Title ↑"),
+    "-title": _l("Title ↓"), "-cost": _l("Cost, highest first"),
+    "cost": _l("Cost, lowest first"), "-updated": _l("Recently changed"),
+    "updated": _l("Least recently changed"), "waiting": _l("Waiting longest for the lead"),
 }
+DEFAULT_SORT = "code"
+
+
+def _assignee_filter(value: Any, names: Names) -> str:
+    special = {"me": _l("Me"), "none": _l("Unassigned")}
+    if value in special:
+        return str(special[value])
+    return names.people.get(value, _plain(value, names)) if isinstance(value, str) else _plain(
+        value, names)
+
+
+def _quoted(value: Any, names: Names) -> str:
+    return f"“{value}”" if isinstance(value, str) else _plain(value, names)
+
+
+class Detail(NamedTuple):
+    label: Any  # None: the value speaks for itself
+    show: Show = _plain
+
+
+LIST_FILTERS: dict[str, Detail] = {
+    "q": Detail(_l("Search in code, title and text"), _quoted),
+    "area": Detail(_l("Area"), _area),
+    "state": Detail(_l("State"), _state),
+    "decision": Detail(_l("Decision"), _decision),
+    "assignee": Detail(_l("Assignee"), _assignee_filter),
+    "body": Detail(_l("Issuing body"), _quoted),
+    "sort": Detail(_l("Sort by"), _words(SORT_LABELS)),
+}
+
+
+def _filters(value: Any, names: Names) -> str:
+    """Only the filters that were set: ``Area — 07 · Fire safety, State — approved``."""
+    if not isinstance(value, dict):
+        return _plain(value, names)
+    parts = []
+    for key, given in value.items():
+        if given in (None, "") or (key == "sort" and given == DEFAULT_SORT):
+            continue
+        detail = LIST_FILTERS.get(key, Detail(key))
+        parts.append(f"{detail.label} — {detail.show(given, names)}")
+    return ", ".join(parts) or str(_l("none, the whole list"))
+
+
+#: What a refused person tried to do (``permissions.require``/``log_denied`` action names).
+DENIED_ACTIONS = {
+    "view": _l("open a requirement"),
+    "propose": _l("propose a decision"),
+    "decide": _l("approve or return a proposal"),
+    "approve": _l("approve a proposal"),
+    "return": _l("return a proposal"),
+    "reopen": _l("reopen a decision"),
+    "approve-own": _l("approve their own proposal"),
+    "assign": _l("assign a requirement"),
+    "take": _l("take a requirement"),
+    "claim": _l("take work for themselves"),
+    "comment": _l("comment on a requirement"),
+    "balance": _l("spread work over reviewers"),
+    "bulk": _l("change many requirements at once"),
+    "bulk-decide": _l("decide on many proposals at once"),
+    "bulk-assign": _l("assign many requirements at once"),
+    "queue": _l("open the lead's queue"),
+    "progress": _l("see an area's progress"),
+    "area-settings": _l("change an area's settings"),
+    "import": _l("import requirements"),
+    "manage-users": _l("manage people"),
+    "manage-areas": _l("manage areas"),
+    "view-audit": _l("read the audit log"),
+    "summaries": _l("use summaries"),
+    "view-summary": _l("download a summary"),
+    "request-summary": _l("request a summary"),
+    "retry-summary": _l("request a summary again"),
+}
+REQUEST_METHODS = {"GET": _l("opening a page"), "POST": _l("sending a form")}
+VIA = {"command line": _l("command line")}
+EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel (.xlsx)"}
+
+#: Every specific an entry may carry: its name in the log and how its value reads.
+DETAILS: dict[str, Detail] = {
+    "reason": Detail(None, _words(FAILURE_REASONS)),
+    "display_name": Detail(_l("name")), "email": Detail(_l("email")),
+    "language": Detail(_l("language"), _words(LANGUAGE_NAMES)),
+    "global_role": Detail(_l("global role"), _words(GLOBAL_ROLE_LABELS)),
+    "memberships": Detail(_l("areas"), _memberships),
+    "file": Detail(_l("file")), "total_rows": Detail(_l("rows")), "new": Detail(_l("new")),
+    "changed": Detail(_l("changed")), "unchanged": Detail(_l("unchanged")),
+    "rereview": Detail(_l("sent back to review")), "errors": Detail(_l("problems")),
+    "failure": Detail(_l("failure"), _failure), "via": Detail(_l("via"), _words(VIA)),
+    "state": Detail(_l("state"), _state), "decision": Detail(_l("decision"), _decision),
+    "assignee": Detail(_l("assignee")),
+    "action": Detail(_l("refused action"), _words(DENIED_ACTIONS)),
+    "path": Detail(_l("address")), "method": Detail(_l("request"), _words(REQUEST_METHODS)),
+    "format": Detail(_l("format"), _words(EXPORT_FORMATS)),
+    "filters": Detail(_l("filters"), _filters),
+    "name_kk": Detail(_l("name in Kazakh")), "name_ru": Detail(_l("name in Russian")),
+    "name_en": Detail(_l("name in English")), "description": Detail(_l("description")),
+    "dual_review": Detail(_l("dual review")),
+}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def describe(details: dict[str, Any] | None, names: Names) -> str:
+    """An entry's specifics on one line, in words: ``state: proposed → approved; …``."""
+    parts = []
+    for key, value in (details or {}).items():
+        detail = DETAILS.get(key) or Detail(key.replace("_", " "))
+        if isinstance(value, dict) and set(value) == {"from", "to"}:
+            text = (f"{_short(detail.show(value['from'], names))} → "
+                    f"{_short(detail.show(value['to'], names))}")
+        else:
+            text = _short(detail.show(value, names))
+        parts.append(f"{detail.label}: {text}" if detail.label is not None else text)
+    return "; ".join(parts)
 
 
 class BadCursor(ValueError):
@@ -113,11 +321,24 @@ class AuditFilters:
     """Validated filters; ``errors`` names each one that could not be used."""
 
     category: str | None = None
+    #: Part of a name or an email, in any case.
     actor: str = ""
     area_id: int | None = None
     since: datetime | None = None  # UTC, inclusive
     until: datetime | None = None  # UTC, exclusive
     errors: list[str] = field(default_factory=list)
+
+    @cached_property
+    def actor_ids(self) -> list[int]:
+        """The people whose name or email contains ``actor``.
+
+        Folded in Python (SQLite's ``lower()`` knows only ASCII, so "Сәрсенова" would not
+        match "сәрсенова"); the users table is a few hundred rows.
+        """
+        key = search_key(self.actor)
+        return [i for i, name, email in db.session.execute(
+            sa.select(User.id, User.display_name, User.email))
+            if key in search_key(name or "") or key in search_key(email or "")]
 
     def sides(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
         """Actions to show from each table: None means all, () means none."""
@@ -194,7 +415,9 @@ def _audit_side(f: AuditFilters, actions: tuple[str, ...] | None, cursor, limit:
     if actions is not None:
         stmt = stmt.where(AuditEntry.action.in_([str(a) for a in actions]))
     if f.actor:
-        stmt = stmt.where(AuditEntry.actor_email.like(_like(f.actor), escape="\\"))
+        # The email as recorded (failed sign-ins may name no account), or the person.
+        stmt = stmt.where(sa.or_(AuditEntry.actor_email.like(_like(f.actor), escape="\\"),
+                                 AuditEntry.actor_id.in_(f.actor_ids)))
     if f.area_id is not None:
         stmt = stmt.where(AuditEntry.area_id == f.area_id)
     if f.since:
@@ -211,8 +434,7 @@ def _review_side(f: AuditFilters, actions: tuple[str, ...] | None, cursor, limit
     if actions is not None:
         stmt = stmt.where(ReviewEvent.action.in_(list(actions)))
     if f.actor:
-        stmt = stmt.join(User, User.id == ReviewEvent.actor_id).where(
-            User.email.like(_like(f.actor), escape="\\"))
+        stmt = stmt.where(ReviewEvent.actor_id.in_(f.actor_ids))
     if f.area_id is not None:
         stmt = stmt.join(Requirement, Requirement.id == ReviewEvent.requirement_id).where(
             Requirement.area_id == f.area_id)
@@ -252,8 +474,6 @@ def _load(keys: list[Any]) -> list[Item]:
     review_ids = [k.id for k in keys if k.source == REVIEW]
     found: dict[tuple[str, int], Item] = {}
     if audit_ids:
-        from review_app.requirements.models import Area
-
         areas = dict(db.session.execute(sa.select(Area.id, Area.code)).all())
         names = {}
         entries = list(db.session.scalars(sa.select(AuditEntry).where(

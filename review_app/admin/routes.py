@@ -350,37 +350,13 @@ def audit():
         except auditlog.BadCursor:
             filters.errors.append(_("This page link is broken; start again from the first "
                                     "page."))
+    names = auditlog.Names()
     return render_template(
         "admin/audit.html", items=items, next_cursor=next_cursor, filters=filters, areas=areas,
         categories=auditlog.CATEGORIES, labels=auditlog.AUDIT_LABELS,
-        reasons=auditlog.FAILURE_REASONS, args=request.args, details_text=details_text,
+        reasons=auditlog.FAILURE_REASONS, args=request.args,
+        details_text=lambda item: auditlog.describe(item.details, names),
     ), 400 if filters.errors else 200
-
-
-def details_text(item: auditlog.Item) -> str:
-    """The specifics of an entry on one line: changed fields, counts, the refused action."""
-    details = dict(item.details or {})
-    parts = []
-    reason = details.pop("reason", None)
-    if reason:
-        parts.append(str(auditlog.FAILURE_REASONS.get(reason, reason)))
-    for key, value in details.items():
-        label = auditlog.DETAIL_LABELS.get(key, key)
-        if isinstance(value, dict) and set(value) == {"from", "to"}:
-            parts.append(f"{label}: {_short(value['from'])} → {_short(value['to'])}")
-        else:
-            parts.append(f"{label}: {_short(value)}")
-    return "; ".join(parts)
-
-
-def _short(value) -> str:
-    if isinstance(value, dict):
-        text = ", ".join(f"{k} {v}" for k, v in value.items()) or "—"
-    elif value is None or value == "":
-        text = "—"
-    else:
-        text = str(value)
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 @bp.get("/audit.csv")
@@ -404,12 +380,15 @@ def audit_csv():
                 return item.action
         return str(auditlog.AUDIT_LABELS.get(item.action, item.action))
 
+    names = auditlog.Names()
+
     def generate():
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        # "Details" in words, as on the page; "Details (JSON)" as stored, for auditors' tools.
         writer.writerow([_("Time"), _("Person"), _("Name"), _("Event"), _("Event code"),
                          _("Object"), _("Object id"), _("Area"), _("Details"), _("Text"),
-                         _("Address")])
+                         _("Address"), _("Details (JSON)")])
         yield out.getvalue().encode("utf-8-sig")
         out.seek(0)
         out.truncate()
@@ -419,8 +398,8 @@ def audit_csv():
                                                                               else v) for v in (
                 when.strftime("%d.%m.%Y %H:%M:%S"), item.actor_email, item.actor_name,
                 label(item), item.action, item.target_label, item.target_id, item.area_code,
-                json.dumps(item.details, ensure_ascii=False) if item.details else "",
-                item.text, item.ip_address)])
+                auditlog.describe(item.details, names), item.text, item.ip_address,
+                json.dumps(item.details, ensure_ascii=False) if item.details else "")])
             if n % 200 == 0:
                 yield out.getvalue().encode("utf-8")
                 out.seek(0)
