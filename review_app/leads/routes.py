@@ -31,7 +31,12 @@ from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Decision, Requirement, State
-from review_app.requirements.routes import assignable_people, issuing_bodies, parse_filters
+from review_app.requirements.routes import (
+    assignable_people,
+    bulk_assign_area_ids,
+    issuing_bodies,
+    parse_filters,
+)
 from review_app.reviews import workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 
@@ -196,15 +201,21 @@ def decide_many():
 @login_required
 def assign_many():
     """Assign the selected requirements (or all matching the filter) to one person."""
-    assign_areas = None if current_user.is_admin else permissions.lead_area_ids(current_user)
+    assign_areas = bulk_assign_area_ids()
     permissions.require(assign_areas is None or bool(assign_areas), current_user, "bulk-assign",
                         "requirements")
     back = url_for("requirements.index", **{k: v for k, v in request.form.items()
                                             if k in FILTER_FIELDS and v})
     # "give_to", not "assignee": the form also carries the list's own "assignee" filter.
+    # Taking the assignment away is a deliberate choice ("none"), never what an untouched
+    # form does.
     value = request.form.get("give_to", "").strip()
+    if not value:
+        return render_template("leads/bulk_result.html", back=back, error=_(
+            "No person was chosen in “Give to”: choose who gets the selected requirements, "
+            "or “nobody” to take their assignment away.")), 400
     assignee = None
-    if value:
+    if value != "none":
         assignee = db.session.get(User, int(value)) if value.isdigit() else None
         if assignee is None:
             return render_template("leads/bulk_result.html", back=back, error=_(
@@ -233,7 +244,7 @@ def assign_many():
 @bp.get("/my-work")
 @login_required
 def my_work():
-    """What is assigned to me: returned items first, with the lead's comment."""
+    """What is assigned to me: returned items first, with why each came back."""
     order = sa.case((Requirement.state == State.RETURNED, 0),
                     (Requirement.state == State.UNREVIEWED, 1), else_=2)
     rows = list(db.session.scalars(
@@ -241,19 +252,47 @@ def my_work():
                                      Requirement.state != State.APPROVED)
         .options(so.load_only(*listing.LIST_COLUMNS, Requirement.proposed_at))
         .order_by(order, Requirement.code).limit(500)))
-    returned_ids = [r.id for r in rows if r.state == State.RETURNED]
-    comments: dict[int, ReviewEvent] = {}
-    if returned_ids:
-        latest = (sa.select(sa.func.max(ReviewEvent.id))
-                  .where(ReviewEvent.requirement_id.in_(returned_ids),
-                         ReviewEvent.action.in_((Action.RETURN, Action.REOPEN)))
-                  .group_by(ReviewEvent.requirement_id))
-        for event in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.id.in_(latest))):
-            comments[event.requirement_id] = event
+    reasons = _return_reasons([r.id for r in rows if r.state == State.RETURNED])
     can_claim = any(permissions.can_claim(current_user, a)
                     for a in permissions.proposing_area_ids(current_user))
-    return render_template("leads/my_work.html", rows=rows, comments=comments,
+    return render_template("leads/my_work.html", rows=rows, reasons=reasons,
                            can_claim=can_claim, form=FlaskForm())
+
+
+#: Events that send a requirement back to the reviewers: a lead's return or reopening (with
+#: their comment), or an import that replaced the text under a proposal or decision.
+_RETURNING = (Action.RETURN, Action.REOPEN, Action.WORDING_CHANGED)
+
+
+def _return_reasons(requirement_ids: list[int]) -> dict[int, list[ReviewEvent]]:
+    """Why each returned requirement is back: the events since it was last proposed, oldest
+    first (a lead's return and then an import can both stand). One query for any number.
+
+    Per requirement and action it loads the latest event that returned it, and the latest
+    proposal that sent it to the lead (the start of the current round; a first independent
+    proposal under dual review leaves the requirement returned and does not count).
+    """
+    if not requirement_ids:
+        return {}
+    latest = (sa.select(sa.func.max(ReviewEvent.id))
+              .where(ReviewEvent.requirement_id.in_(requirement_ids),
+                     sa.or_(sa.and_(ReviewEvent.action.in_(_RETURNING),
+                                    ReviewEvent.to_state == State.RETURNED),
+                            sa.and_(ReviewEvent.action == Action.PROPOSE,
+                                    ReviewEvent.to_state == State.PROPOSED)))
+              .group_by(ReviewEvent.requirement_id, ReviewEvent.action))
+    by_requirement: dict[int, list[ReviewEvent]] = {}
+    for event in db.session.scalars(sa.select(ReviewEvent).where(ReviewEvent.id.in_(latest))
+                                    .order_by(ReviewEvent.id)):
+        by_requirement.setdefault(event.requirement_id, []).append(event)
+    reasons: dict[int, list[ReviewEvent]] = {}
+    for requirement_id, found in by_requirement.items():
+        proposed = [e.id for e in found if e.action == Action.PROPOSE]
+        since = proposed[-1] if proposed else 0
+        lead = [e for e in found if e.action in (Action.RETURN, Action.REOPEN) and e.id > since]
+        imported = [e for e in found if e.action == Action.WORDING_CHANGED and e.id > since]
+        reasons[requirement_id] = sorted(lead[-1:] + imported, key=lambda e: e.id)
+    return reasons
 
 
 @bp.post("/my-work/claim")

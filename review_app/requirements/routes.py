@@ -57,6 +57,35 @@ def assignable_people(area_ids: set[int] | None) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
+def bulk_assign_area_ids() -> set[int] | None:
+    """Areas where the current user may give work to people: None for every area (admins),
+    else the areas they lead (see ``permissions.can_assign``)."""
+    return None if current_user.is_admin else permissions.lead_area_ids(current_user)
+
+
+def bulk_assignees(area_ids: set[int] | None, only_area_id: int | None = None,
+                   ) -> list[tuple[int, str, list[str]]]:
+    """``(id, name, area codes)`` of the active people who work in ``area_ids`` (None: any
+    area), the codes limited to those areas; only the ones working in ``only_area_id`` when
+    given. One query. It only shapes the choice: the workflow still checks every requirement.
+    """
+    if only_area_id is not None and area_ids is not None and only_area_id not in area_ids:
+        return []
+    stmt = (sa.select(User.id, User.display_name, Area.code)
+            .join(AreaMembership, AreaMembership.user_id == User.id)
+            .join(Area, Area.id == AreaMembership.area_id)
+            .where(User.active).order_by(User.display_name, User.id, Area.code))
+    if area_ids is not None:
+        stmt = stmt.where(AreaMembership.area_id.in_(area_ids))
+    if only_area_id is not None:
+        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id).where(
+            AreaMembership.area_id == only_area_id)))
+    people: dict[int, tuple[int, str, list[str]]] = {}
+    for user_id, name, code in db.session.execute(stmt):
+        people.setdefault(user_id, (user_id, name, []))[2].append(code)
+    return list(people.values())
+
+
 def parse_filters(args, areas: list[Area], people: list[User]) -> listing.Filters:
     """Read filters from the query string; anything unrecognised becomes a named error."""
     f = listing.Filters()
@@ -125,12 +154,16 @@ def index():
             filters.errors.append(_("This page link is broken; start again from the first page."))
     if filters.errors:
         status = 400
+    assign_area_ids = bulk_assign_area_ids()
+    can_bulk_assign = assign_area_ids is None or bool(assign_area_ids)
+    # Filtered to one area, the form offers only the people who can take work there.
+    assignees = (bulk_assignees(assign_area_ids, filters.area_id)
+                 if can_bulk_assign and page and page.rows else [])
     return render_template(
         "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
-        sorts=listing.SORTS, args=request.args,
-        can_bulk_assign=bool(permissions.lead_area_ids(current_user)) or current_user.is_admin,
-        max_bulk=MAX_BULK,
+        sorts=listing.SORTS, args=request.args, can_bulk_assign=can_bulk_assign,
+        assignees=assignees, max_bulk=MAX_BULK,
     ), status
 
 
