@@ -293,3 +293,17 @@ def test_the_person_filter_finds_a_name_in_any_case(client, world, fire, manager
         assert "Сәрсенова Айгүл" in page and req.code in page and "signed in" in page, who
         assert "Ben" not in page and other.code not in page, who
     assert "Nothing matches" in page_text(client.get("/admin/audit/?who=Петров"))
+
+
+def test_a_wording_changed_by_an_import_shows_old_against_new(client, world, fire, admin):
+    from review_app.reviews import workflow
+
+    req = world.requirement(fire, text="Огнетушители на каждом этаже.")
+    workflow.wording_changed(db.session.get(type(req), req.id), db.session.get(User, admin.id),
+                             "Огнетушители на каждом этаже.",
+                             "Огнетушители и аптечки на каждом этаже.")
+    db.session.commit()
+    login_as(client, admin)
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    diff = re.search(r'data-testid="wording-diff">(.*?)</div>', html, re.S).group(1)
+    assert "<ins>и аптечки </ins>" in diff or "<ins> и аптечки</ins>" in diff

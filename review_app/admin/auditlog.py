@@ -373,6 +373,8 @@ class Item:
     details: dict[str, Any] | None
     text: str | None
     ip_address: str | None
+    #: For a changed wording: the new text (``text`` is then the old one).
+    new_text: str | None = None
 
 
 def encode_cursor(item: Item) -> str:
@@ -506,7 +508,8 @@ def _load(keys: list[Any]) -> list[Item]:
             found[(REVIEW, e.id)] = Item(
                 REVIEW, e.id, e.created_at, e.actor.email, e.actor.display_name, str(e.action),
                 "requirement", e.requirement_id, e.requirement.code, e.requirement.area.code,
-                details or None, e.text, None)
+                details or None, e.text, None,
+                e.new_wording if e.action == Action.WORDING_CHANGED else None)
     return [found[(k.source, k.id)] for k in keys if (k.source, k.id) in found]
 
 
