@@ -80,7 +80,12 @@ def test_my_work_says_an_import_replaced_the_text(client, world, team):
     req = imported(req, team["admin"])
     assert req.state == State.RETURNED
     give_to(req, team["aigerim"])
-    when = events(req, Action.WORDING_CHANGED)[0].created_at.strftime("%d.%m.%Y")
+    # Stored in UTC, shown in the app's time zone (Asia/Almaty): the date can differ.
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    when = (events(req, Action.WORDING_CHANGED)[0].created_at.replace(tzinfo=UTC)
+            .astimezone(ZoneInfo("Asia/Almaty")).strftime("%d.%m.%Y %H:%M"))
 
     login_as(client, team["aigerim"])
     html = client.get("/my-work").get_data(as_text=True)
