@@ -30,7 +30,7 @@ from review_app.extensions import db
 from review_app.summaries import build, service, storage
 from review_app.summaries.models import FailureKind, Summary, SummaryStatus
 from review_app.summaries.texts import texts_for
-from review_app.time import utcnow
+from review_app.time import local_zone, utcnow
 
 log = logging.getLogger("workers.summaries")
 
@@ -145,7 +145,7 @@ def _build(summary_id: int) -> str:
                 built = build.build_file(
                     db.engine, area_id=summary.area_id, fmt=summary.format.value,
                     language=summary.language, texts=texts_for(summary.language),
-                    tz=ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"]), out=out,
+                    tz=local_zone(config), out=out,
                     progress=heartbeat.progress)
             heartbeat.stop()
             if heartbeat.abandoned:

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from datetime import UTC, date
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -18,7 +17,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -37,6 +35,7 @@ from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.export import neutralise
 from review_app.requirements.models import Area, Requirement
+from review_app.time import local_zone
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -310,7 +309,7 @@ def _parse_audit_filters(args, areas: list[Area]) -> auditlog.AuditFilters:
             f.errors.append(_("Unknown area “%(value)s”.", value=code[:20]))
         else:
             f.area_id = area.id
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     for key, label in (("from", _("From")), ("to", _("To"))):
         value = args.get(key, "").strip()
         if not value:
@@ -369,7 +368,7 @@ def audit_csv():
         from review_app.errors import render_error
 
         return render_error(400, " ".join(filters.errors))
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     from review_app.reviews.workflow import action_past
 
     def label(item: auditlog.Item) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from review_app.imports.columns import COLUMNS, REQUIRED, Column, fold_header, match_header
-from review_app.imports.xlsx import ARCHIVE_ERRORS, Workbook, XlsxError
+from review_app.imports.xlsx import ARCHIVE_ERRORS, Workbook, XlsxError, column_letter
 
 ENCODINGS = ("auto", "utf-8", "cp1251")
 DELIMITERS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t"}
@@ -86,16 +86,6 @@ class Layout:
     @property
     def present(self) -> set[str]:
         return {m.column.name for m in self.columns}
-
-
-def column_letter(index: int) -> str:
-    """0 → ``A``, 25 → ``Z``, 26 → ``AA``: how spreadsheets name columns."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # Sniffing ------------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def _batch_page(batch: ImportBatch) -> str:
     # The file itself was refused (not a spreadsheet, no header, columns missing …): its
     # problems are said in words, not laid out as a table of cells.
     refused = batch.status == ImportStatus.INVALID and bool(errors) and not any(
-        e.get("letter") or e.get("row") and e["code"] not in messages.FILE_LEVEL for e in errors)
+        e.get("letter") or (e.get("row") and e["code"] not in messages.FILE_LEVEL)
+        for e in errors)
     return render_template(
         "imports/batch.html", batch=batch, report=report, errors=errors, refused=refused,
         error_kinds=error_kinds.most_common(), progress=progress, listening=listening,

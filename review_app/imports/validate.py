@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from review_app.imports.columns import AREA, NUMBER, Column
-from review_app.imports.reader import Layout, MappedColumn, column_letter
+from review_app.imports.reader import Layout, MappedColumn
+from review_app.imports.xlsx import column_index, column_letter
 
 #: Largest values the database columns hold.
 NUMBER_LIMITS = {"annual_cost_kzt": 9_000_000_000_000_000_000, "businesses_affected": 2**31 - 1}
@@ -85,7 +86,7 @@ class RowValidator:
     def __init__(self, layout: Layout, area_ids: dict[str, int]):
         self.columns: list[MappedColumn] = layout.columns
         self.width = max((m.index for m in self.columns), default=-1) + 1
-        self.unknown_indexes = {_index_of(letter) for letter, _ in
+        self.unknown_indexes = {column_index(letter) for letter, _ in
                                 (*layout.unknown, *layout.review_columns)}
         self.area_ids = area_ids
         self.first_row_of: dict[str, int] = {}
@@ -178,10 +179,3 @@ def _number(column: Column, raw: str) -> tuple[int | None, Problem | None]:
     if number > NUMBER_LIMITS[column.name]:
         return None, Problem("number_too_large", value=excerpt(raw))
     return number, None
-
-
-def _index_of(letter: str) -> int:
-    index = 0
-    for ch in letter:
-        index = index * 26 + (ord(ch) - 64)
-    return index - 1

@@ -20,6 +20,7 @@ no external fetch can happen. Pure code: no Flask, no database.
 from __future__ import annotations
 
 import lzma
+import math
 import re
 import zipfile
 import zlib
@@ -319,10 +320,10 @@ class Workbook:
                 if text:
                     if column >= len(cells):
                         if column >= MAX_COLUMNS:
-                            cell = ref or f"{_letters(column)}{row_number}"
+                            cell = ref or f"{column_letter(column)}{row_number}"
                             raise XlsxError(
                                 f"cell {cell} holds a value beyond column {MAX_COLUMNS}",
-                                "too_wide", cell=cell, limit=_letters(MAX_COLUMNS - 1))
+                                "too_wide", cell=cell, limit=column_letter(MAX_COLUMNS - 1))
                         cells.extend([""] * (column - len(cells) + 1))
                     cells[column] = text
             elif code <= _F:  # v, t, f
@@ -359,7 +360,7 @@ class _ColumnCache(dict):
             if not (0 < len(letters) < len(ref) and letters.isascii() and letters.isalpha()
                     and len(letters) <= 3):
                 raise XlsxError(f"{ref[:20]!r} is not a cell reference")
-            index = self[letters] = _column_of(letters)
+            index = self[letters] = column_index(letters)
         return index
 
 
@@ -420,7 +421,7 @@ class _CellReader:
 def _number_text(number: float) -> str:
     """A number as a spreadsheet shows it: at most 15 significant digits, no exponent for
     ordinary sizes (``3000000.0000000005`` is ``3000000``, as Excel displays it)."""
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         return repr(number)
     if number.is_integer() and abs(number) < 1e16:
         return str(int(number))
@@ -473,14 +474,16 @@ def _format_kind(code: str) -> tuple[str, int] | None:
     return None
 
 
-def _column_of(letters: str) -> int:
+def column_index(letters: str) -> int:
+    """``A`` → 0, ``Z`` → 25, ``AA`` → 26: the inverse of :func:`column_letter`."""
     index = 0
     for ch in letters.upper():
         index = index * 26 + (ord(ch) - 64)
     return index - 1
 
 
-def _letters(index: int) -> str:
+def column_letter(index: int) -> str:
+    """0 → ``A``, 25 → ``Z``, 26 → ``AA``: how spreadsheets name columns."""
     letters = ""
     index += 1
     while index:
@@ -507,4 +510,4 @@ def _normalise(path: str) -> str:
     return "/".join(parts)
 
 
-__all__ = ["Sheet", "Workbook", "XlsxError"]
+__all__ = ["Sheet", "Workbook", "XlsxError", "column_index", "column_letter"]

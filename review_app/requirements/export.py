@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -33,6 +32,7 @@ from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
+from review_app.time import local_zone
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
@@ -95,7 +95,7 @@ def rows(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) -> I
     """The export's rows, as plain values, read in batches of ``BATCH``."""
     from review_app.reviews.workflow import decision_label, state_label
 
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     result = db.session.execute(_query(where, sort, language).execution_options(
         yield_per=BATCH))
     for row in result:
@@ -160,7 +160,7 @@ def write_xlsx(target: Any, where: Sequence[sa.ColumnElement[bool]], sort: str,
 def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str,
              language: str) -> Response:
     # Named by the local time people see on the screens, not UTC.
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     stamp = datetime.now(UTC).astimezone(zone).strftime("%Y%m%d-%H%M")
     name = f"requirements-{stamp}.{fmt}"
     if fmt == "csv":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from zoneinfo import ZoneInfo
 
 import click
 import redis
@@ -21,6 +20,7 @@ from review_app.requirements.models import Area
 from review_app.summaries import build, service, storage
 from review_app.summaries.models import Summary, SummaryStatus
 from review_app.summaries.texts import texts_for
+from review_app.time import local_zone
 
 
 @click.command("summary")
@@ -61,7 +61,7 @@ def _inline(area: Area | None, fmt: str, language: str, out: str) -> None:
         built.append(build.build_file(
             db.engine, area_id=area.id if area else None, fmt=fmt, language=language,
             texts=texts_for(language),
-            tz=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), out=f))
+            tz=local_zone(), out=f))
 
     build.write_atomically(out, produce)
     click.echo(f"Wrote {out}: {os.path.getsize(out)} bytes, {built[0].requirement_count} "
