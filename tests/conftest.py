@@ -270,6 +270,17 @@ def current_version(req: Requirement) -> int:
     return db.session.scalar(sa.select(Requirement.version).where(Requirement.id == req.id))
 
 
+def events(req: Requirement, action=None) -> list:
+    """The requirement's review events (of one action, if given), oldest first. Events are
+    never changed once written, so a plain query is always current."""
+    from review_app.reviews.models import ReviewEvent
+
+    stmt = sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
+    if action:
+        stmt = stmt.where(ReviewEvent.action == action)
+    return list(db.session.scalars(stmt.order_by(ReviewEvent.id)))
+
+
 def reload(req: Requirement) -> Requirement:
     db.session.expire_all()
     return db.session.get(Requirement, req.id)

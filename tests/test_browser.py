@@ -22,14 +22,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.requirements.models import Decision, Requirement, State
-from review_app.reviews.models import ReviewEvent
-from tests.conftest import PASSWORD, World, reload
+from review_app.requirements.models import Decision, State
+from tests.conftest import PASSWORD, World, events, reload
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
@@ -172,10 +170,6 @@ def status(page: Page):
     return page.get_by_test_id("status")
 
 
-def events(req: Requirement) -> list[ReviewEvent]:
-    db.session.expire_all()
-    return list(db.session.scalars(sa.select(ReviewEvent).where(
-        ReviewEvent.requirement_id == req.id).order_by(ReviewEvent.id)))
 
 
 def html_lang(page: Page):

@@ -9,7 +9,7 @@ from review_app.auth.models import GlobalRole
 from review_app.extensions import db
 from review_app.requirements.models import Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
-from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.conftest import decide, events, login_as, page_text, propose, reload
 
 
 @pytest.fixture
@@ -28,11 +28,6 @@ def team(world):
     }
 
 
-def events(req, action=None):
-    stmt = sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
-    if action:
-        stmt = stmt.where(ReviewEvent.action == action)
-    return list(db.session.scalars(stmt.order_by(ReviewEvent.id)))
 
 
 def proposed(client, world, team, n, decision="cancel", reviewer="aigerim", area="fire"):

@@ -13,8 +13,8 @@ from review_app.auth.models import GlobalRole
 from review_app.extensions import db
 from review_app.requirements.models import Requirement, State
 from review_app.reviews import workflow
-from review_app.reviews.models import Action, ReviewEvent
-from tests.conftest import decide, login_as, page_text, propose, reload
+from review_app.reviews.models import Action
+from tests.conftest import decide, events, login_as, page_text, propose, reload
 
 
 @pytest.fixture
@@ -31,11 +31,6 @@ def team(world):
     }
 
 
-def events(req, action=None):
-    stmt = sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
-    if action:
-        stmt = stmt.where(ReviewEvent.action == action)
-    return list(db.session.scalars(stmt.order_by(ReviewEvent.id)))
 
 
 def give_to(req, user):

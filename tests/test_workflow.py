@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from review_app.extensions import db
 from review_app.requirements.models import Decision, State
-from review_app.reviews.models import Action, AppendOnlyError, ReviewEvent
-from tests.conftest import decide, login_as, page_text, proposal, propose, reload
+from review_app.reviews.models import Action, AppendOnlyError
+from tests.conftest import decide, events, login_as, page_text, proposal, propose, reload
 
 
 @pytest.fixture
@@ -29,9 +29,6 @@ def req(world, area):
     return world.requirement(area)
 
 
-def events_of(req):
-    stmt = sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
-    return list(db.session.scalars(stmt.order_by(ReviewEvent.id)))
 
 
 def test_reviewer_proposes_cancel_and_lead_approves(client, reviewer, lead, req):
@@ -50,7 +47,7 @@ def test_reviewer_proposes_cancel_and_lead_approves(client, reviewer, lead, req)
     req = reload(req)
     assert req.state == State.APPROVED
     assert req.decided_by_id == lead.id
-    history = events_of(req)
+    history = events(req)
     assert [e.action for e in history] == [Action.PROPOSE, Action.APPROVE]
     assert [(e.from_state, e.to_state) for e in history] == [
         (State.UNREVIEWED, State.PROPOSED), (State.PROPOSED, State.APPROVED)]
@@ -88,7 +85,7 @@ def test_justification_is_required(client, reviewer, req):
     response = propose(client, req, "cancel", justification="   ")
     assert response.status_code == 422
     assert "Explain the decision" in page_text(response)
-    assert events_of(req) == []
+    assert events(req) == []
 
 
 def test_all_three_tests_must_be_answered(client, reviewer, req):
@@ -124,7 +121,7 @@ def test_a_decision_against_the_tests_needs_a_reason(client, reviewer, req):
     req = reload(req)
     assert req.decision == Decision.KEEP
     assert req.deviation_reason.startswith("Отмена требует")
-    assert events_of(req)[0].deviation_reason == req.deviation_reason
+    assert events(req)[0].deviation_reason == req.deviation_reason
 
 
 def test_return_needs_a_comment_and_can_be_proposed_again(client, reviewer, lead, req):
@@ -146,7 +143,7 @@ def test_return_needs_a_comment_and_can_be_proposed_again(client, reviewer, lead
     req = reload(req)
     assert req.state == State.PROPOSED and req.decision == Decision.REVISE
     assert req.decided_by_id is None
-    assert [e.action for e in events_of(req)] == [Action.PROPOSE, Action.RETURN, Action.PROPOSE]
+    assert [e.action for e in events(req)] == [Action.PROPOSE, Action.RETURN, Action.PROPOSE]
 
 
 def test_cannot_approve_what_is_not_proposed(client, lead, req):
@@ -154,7 +151,7 @@ def test_cannot_approve_what_is_not_proposed(client, lead, req):
     response = decide(client, req, "approve")
     assert response.status_code == 422
     assert "unreviewed" in page_text(response)
-    assert events_of(req) == []
+    assert events(req) == []
 
 
 def test_cannot_propose_over_an_approved_decision(client, reviewer, lead, req):
@@ -181,7 +178,7 @@ def test_unknown_decide_action_changes_nothing(client, reviewer, lead, req):
 def test_history_is_append_only_in_the_orm_and_the_database(client, reviewer, req):
     login_as(client, reviewer)
     propose(client, req, "cancel")
-    event = events_of(req)[0]
+    event = events(req)[0]
     event.text = "rewritten"
     with pytest.raises(AppendOnlyError):
         db.session.flush()
@@ -192,11 +189,11 @@ def test_history_is_append_only_in_the_orm_and_the_database(client, reviewer, re
     with pytest.raises(sa.exc.DBAPIError):
         db.session.execute(sa.text("DELETE FROM review_events"))
     db.session.rollback()
-    assert events_of(req)[0].text.startswith("Требование дублирует")
+    assert events(req)[0].text.startswith("Требование дублирует")
 
 
 def test_oversized_justification_is_refused(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "cancel", justification="я" * 10_001)
     assert response.status_code == 422
-    assert events_of(req) == []
+    assert events(req) == []
