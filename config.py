@@ -70,7 +70,17 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Almaty"),
         "LANGUAGES": LANGUAGES,
         "PAGE_SIZE": 50,
+        # Sign-in throttling (review_app/auth/throttle.py): failures one address may make in
+        # the window before it waits; failures on one account from devices that never signed
+        # in to it before each further such attempt waits 1, 2, 4... seconds, at most the cap.
         "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
+        "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
+        "LOGIN_ACCOUNT_LIMIT": int(env.get("LOGIN_ACCOUNT_LIMIT", 5)),
+        "LOGIN_ACCOUNT_MAX_DELAY": int(env.get("LOGIN_ACCOUNT_MAX_DELAY", 60)),
+        # Proxies in front whose X-Forwarded-For/-Proto we believe (0: none, the client's own
+        # address is the socket's); HSTS only in production, where TLS is certain.
+        "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS", 0)),
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", 365 * 24 * 3600 if production else 0)),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Summaries: a shared folder for the files (empty: in the database), the job's time
         # limit, the pauses before each retry of a transient failure, how long a running build

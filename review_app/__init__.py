@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         leads,
         requirements,
         reviews,
+        security,
         summaries,
     )
     from review_app.extensions import csrf, db, migrate
@@ -64,4 +65,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     admin.init_app(app)
     summaries.init_app(app)
+    security.init_app(app)
     return app
