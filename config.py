@@ -75,7 +75,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # in to it before each further such attempt waits 1, 2, 4... seconds, at most the cap.
         "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
-        "LOGIN_ACCOUNT_LIMIT": int(env.get("LOGIN_ACCOUNT_LIMIT", 5)),
+        # As many as one address may make: a single guesser meets the address limit first
+        # (15 minutes), the account's delay is for guessers spread over many addresses.
+        "LOGIN_ACCOUNT_LIMIT": int(env.get("LOGIN_ACCOUNT_LIMIT", 10)),
         "LOGIN_ACCOUNT_MAX_DELAY": int(env.get("LOGIN_ACCOUNT_MAX_DELAY", 60)),
         # Proxies in front whose X-Forwarded-For/-Proto we believe (0: none, the client's own
         # address is the socket's); HSTS only in production, where TLS is certain.

@@ -5,27 +5,25 @@ from __future__ import annotations
 import functools
 import logging
 
-import redis
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from review_app import audit
-from review_app.auth import passwords
+from review_app.auth import passwords, throttle
 from review_app.auth.forms import LoginForm, PasswordChangeForm
 from review_app.auth.models import User, password_hash_method
 from review_app.errors import render_error
 from review_app.extensions import db
-from review_app.redis_conn import get_redis
 from review_app.time import utcnow
 from review_app.urls import safe_next_url
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("review_app.auth")
 
-FAILED_WINDOW_SECONDS = 15 * 60
 #: What opens while a person still has to choose their own password.
 OPEN_BEFORE_OWN_PASSWORD = frozenset({"auth.change_password", "auth.logout",
                                       "i18n.set_language", "static", "health.healthz"})
@@ -36,28 +34,15 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password", method=password_hash_method())
 
 
-def _failure_key(email: str) -> str:
-    return f"login-failures:{request.remote_addr}:{email}"
-
-
-def _too_many_failures(email: str) -> bool:
-    """Rate-limit guessing per address and account; if Redis is down, do not lock people out."""
-    try:
-        count = get_redis().get(_failure_key(email))
-    except redis.RedisError:
-        log.exception("login rate limit unavailable")
-        return False
-    return count is not None and int(count) >= current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _note_failure(email: str) -> None:
-    try:
-        pipe = get_redis().pipeline()
-        pipe.incr(_failure_key(email))
-        pipe.expire(_failure_key(email), FAILED_WINDOW_SECONDS)
-        pipe.execute()
-    except redis.RedisError:
-        log.exception("login rate limit unavailable")
+def _refusal_message(refusal: throttle.Refusal) -> str:
+    """Say which limit refused the attempt, until when, and what the person can do."""
+    at = format_time(refusal.retry_at, "medium")
+    if refusal.limit == "address":
+        return _("Too many failed attempts from this network address. Try again at %(time)s.",
+                 time=at)
+    return _("Too many failed attempts to sign in to this account from devices it has not "
+             "signed in from before. Try again at %(time)s, or sign in on a computer you have "
+             "used for this account before.", time=at)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,12 +55,15 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        if _too_many_failures(email):
-            flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
-            audit.record_detached(audit.AuditAction.SIGN_IN_FAILED, actor_email=email,
-                                  details={"reason": "rate_limited"})
-            return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(sa.select(User).where(User.email == email))
+        known = throttle.is_known_device(user.id if user else None)
+        refusal = throttle.check(email, known=known)
+        if refusal is not None:
+            flash(_refusal_message(refusal), "error")
+            audit.record_detached(audit.AuditAction.SIGN_IN_FAILED, actor_email=email,
+                                  actor=user, details={"reason": "rate_limited",
+                                                       "limit": refusal.limit})
+            return render_template("auth/login.html", form=form), 429
         if user is None:
             # Spend the same time as a real check, so timing does not reveal who exists.
             check_password_hash(_dummy_hash(), form.password.data)
@@ -85,8 +73,9 @@ def login():
             audit.record(audit.AuditAction.SIGN_IN, actor=user)
             db.session.commit()
             log.info("signed in: %s", email)
+            throttle.remember_device(user.id)
             return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
-        _note_failure(email)
+        throttle.note_failure(email, known=known)
         log.warning("failed sign-in: %s", email)
         reason = ("unknown_account" if user is None else "deactivated" if not user.active
                   else "wrong_password")
@@ -140,14 +129,17 @@ def change_password():
         form.next.data = request.args.get("next", "")
     if not form.validate_on_submit():
         return _password_page(form, 400 if request.method == "POST" else 200)
-    if _too_many_failures(user.email):
-        flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+    # The same limits as signing in: a borrowed session must not become a password oracle.
+    known = throttle.is_known_device(user.id)
+    refusal = throttle.check(user.email, known=known)
+    if refusal is not None:
+        flash(_refusal_message(refusal), "error")
         return _password_page(form, 429)
     try:
         passwords.change_password(user, current=form.current_password.data,
                                   new=form.new_password.data)
     except passwords.WrongCurrentPassword as refused:
-        _note_failure(user.email)
+        throttle.note_failure(user.email, known=known)
         log.warning("wrong current password on the password page: %s", user.email)
         form[refused.field].errors.append(refused.message)
         return _password_page(form, 401)
