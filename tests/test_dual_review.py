@@ -132,3 +132,24 @@ def test_only_admins_switch_dual_review(client, team):
 def reload_area(team):
     db.session.expire_all()
     return db.session.get(type(team["area"]), team["area"].id)
+
+
+def test_switching_dual_review_on_the_area_page_is_audited_like_the_admin_form(client, team):
+    from review_app.audit.models import AuditAction, AuditEntry
+
+    def area_updates():
+        return list(db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == AuditAction.AREA_UPDATED).order_by(AuditEntry.id)))
+
+    login_as(client, team["admin"])
+    assert client.post("/areas/07/settings", data={"dual_review": "off"}).status_code == 302
+    [entry] = area_updates()
+    assert entry.details == {"dual_review": {"from": True, "to": False}}
+    assert entry.actor_id == team["admin"].id and entry.area_id == team["area"].id
+    # Saving what is already set changes nothing, so it writes nothing either (as the form).
+    assert client.post("/areas/07/settings", data={"dual_review": "off"}).status_code == 302
+    assert len(area_updates()) == 1
+    # The lead's refused attempt changes nothing and is audited as refused, not as a change.
+    login_as(client, team["lead"])
+    assert client.post("/areas/07/settings", data={"dual_review": "on"}).status_code == 403
+    assert len(area_updates()) == 1

@@ -221,3 +221,13 @@ def update_area(actor: User, area: Area, **values: Any) -> dict[str, Any]:
     if changes:
         audit.record(AuditAction.AREA_UPDATED, actor=actor, target=area, details=changes)
     return changes
+
+
+def set_dual_review(actor: User, area: Area, on: bool) -> dict[str, Any]:
+    """Switch dual review from the area's own page, audited exactly as the admin form does."""
+    if area.dual_review == on:
+        return {}
+    changes = {"dual_review": {"from": area.dual_review, "to": on}}
+    area.dual_review = on
+    audit.record(AuditAction.AREA_UPDATED, actor=actor, target=area, details=changes)
+    return changes

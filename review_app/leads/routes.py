@@ -435,7 +435,9 @@ def settings(code: str):
     value = request.form.get("dual_review")
     if value not in ("on", "off"):
         abort(400)
-    area.dual_review = value == "on"
+    from review_app.admin import service as admin_service  # the one writer of area settings
+
+    admin_service.set_dual_review(current_user, area, value == "on")
     db.session.commit()
     flash(_("Dual review is now on for this area.") if area.dual_review
           else _("Dual review is now off for this area."), "success")
