@@ -92,8 +92,8 @@ def live_server(app) -> Iterator[str]:
 def new_context(browser, live_server) -> Iterator[Callable[[], BrowserContext]]:
     """Make fresh browser contexts (separate cookies: separate people), English by default.
 
-    A response with status 500 or more (the server crashed) or an uncaught JavaScript error
-    fails the test.
+    A response with status 500 or more (the server crashed), an uncaught JavaScript error or
+    anything the Content-Security-Policy blocked fails the test.
     """
     contexts: list[BrowserContext] = []
     problems: list[str] = []
@@ -105,6 +105,9 @@ def new_context(browser, live_server) -> Iterator[Callable[[], BrowserContext]]:
         context.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}")
                    if r.status >= 500 else None)
         context.on("weberror", lambda e: problems.append(f"JavaScript: {e.error}"))
+        # The strict Content-Security-Policy must block nothing our own pages do.
+        context.on("console", lambda m: problems.append(f"CSP: {m.text}")
+                   if "Content Security Policy" in m.text else None)
         contexts.append(context)
         return context
 
