@@ -70,13 +70,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Almaty"),
         "LANGUAGES": LANGUAGES,
         "PAGE_SIZE": 50,
-        # Sign-in throttling (review_app/auth/throttle.py): failures one address may make in
-        # the window before it waits; failures on one account from devices that never signed
-        # in to it before each further such attempt waits 1, 2, 4... seconds, at most the cap.
+        # Sign-in throttling (review_app/auth/throttle.py, README "Sign-in limits"), all in
+        # the window: failures on one account from one address; accounts one address may fail
+        # on; failures on one account from strangers, after which each further try waits
+        # 1, 2, 4... seconds up to the cap. The account limit is as high as the first, so a
+        # single guesser meets the first (a 15-minute wait), the delay is for botnets.
         "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
-        # As many as one address may make: a single guesser meets the address limit first
-        # (15 minutes), the account's delay is for guessers spread over many addresses.
+        "LOGIN_ADDRESS_ACCOUNTS": int(env.get("LOGIN_ADDRESS_ACCOUNTS", 10)),
         "LOGIN_ACCOUNT_LIMIT": int(env.get("LOGIN_ACCOUNT_LIMIT", 10)),
         "LOGIN_ACCOUNT_MAX_DELAY": int(env.get("LOGIN_ACCOUNT_MAX_DELAY", 60)),
         # Proxies in front whose X-Forwarded-For/-Proto we believe (0: none, the client's own

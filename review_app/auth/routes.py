@@ -37,6 +37,9 @@ def _dummy_hash() -> str:
 def _refusal_message(refusal: throttle.Refusal) -> str:
     """Say which limit refused the attempt, until when, and what the person can do."""
     at = format_time(refusal.retry_at, "medium")
+    if refusal.limit == "address_account":
+        return _("Too many failed attempts on this account from this network address. Try "
+                 "again at %(time)s.", time=at)
     if refusal.limit == "address":
         return _("Too many failed attempts from this network address. Try again at %(time)s.",
                  time=at)
@@ -56,8 +59,8 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        known = throttle.is_known_device(user.id if user else None)
-        refusal = throttle.check(email, known=known)
+        attempt = throttle.attempt(email, user.id if user else None)
+        refusal = throttle.check(attempt)
         if refusal is not None:
             flash(_refusal_message(refusal), "error")
             audit.record_detached(audit.AuditAction.SIGN_IN_FAILED, actor_email=email,
@@ -73,9 +76,9 @@ def login():
             audit.record(audit.AuditAction.SIGN_IN, actor=user)
             db.session.commit()
             log.info("signed in: %s", email)
-            throttle.remember_device(user.id)
+            throttle.note_success(attempt, user.id)
             return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
-        throttle.note_failure(email, known=known)
+        throttle.note_failure(attempt)
         log.warning("failed sign-in: %s", email)
         reason = ("unknown_account" if user is None else "deactivated" if not user.active
                   else "wrong_password")
@@ -130,8 +133,8 @@ def change_password():
     if not form.validate_on_submit():
         return _password_page(form, 400 if request.method == "POST" else 200)
     # The same limits as signing in: a borrowed session must not become a password oracle.
-    known = throttle.is_known_device(user.id)
-    refusal = throttle.check(user.email, known=known)
+    attempt = throttle.attempt(user.email, user.id, trust_browser=False)
+    refusal = throttle.check(attempt)
     if refusal is not None:
         flash(_refusal_message(refusal), "error")
         return _password_page(form, 429)
@@ -139,7 +142,7 @@ def change_password():
         passwords.change_password(user, current=form.current_password.data,
                                   new=form.new_password.data)
     except passwords.WrongCurrentPassword as refused:
-        throttle.note_failure(user.email, known=known)
+        throttle.note_failure(attempt)
         log.warning("wrong current password on the password page: %s", user.email)
         form[refused.field].errors.append(refused.message)
         return _password_page(form, 401)
