@@ -214,3 +214,11 @@ def test_the_refusal_is_in_the_readers_language(app, aigerim):
     assert "Слишком много неудачных попыток войти в эту учётную запись с этого сетевого адреса" \
         in text
     assert re.search(r"Повторите попытку в \d{1,2}:\d\d:\d\d", text)
+
+
+def test_a_sprayer_in_her_office_does_not_shut_her_out(app, aigerim, her_laptop):
+    sprayer = browser_at(app, HER_OFFICE)
+    for n in range(30):
+        sign_in(sprayer, f"guessed{n}@example.kz", "Spring2026!")
+    assert sign_in(sprayer, aigerim.email).status_code == 429
+    assert sign_in(her_laptop, aigerim.email).status_code == 302
