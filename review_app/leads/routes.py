@@ -58,15 +58,19 @@ def _areas(ids: set[int] | None) -> list[Area]:
 @bp.get("/queue")
 @login_required
 def queue():
-    """Proposals waiting for this lead, oldest first, with what is needed to decide them."""
-    lead_areas = permissions.lead_area_ids(current_user)
-    permissions.require(bool(lead_areas), current_user, "queue", "queue")
-    areas = _areas(lead_areas)
-    people = assignable_people(lead_areas)
+    """Proposals waiting for this lead, oldest first, with what is needed to decide them.
+
+    An admin's queue holds the proposals no lead can decide (see ``permissions.can_decide``).
+    """
+    permissions.require(permissions.can_use_queue(current_user), current_user, "queue",
+                        "queue")
+    scope = queue_area_ids()
+    areas = _areas(scope)
+    people = assignable_people(scope)
     filters = parse_filters(request.args, areas, people)
     page, status = None, 200
     if not filters.errors:
-        where = [Requirement.area_id.in_(lead_areas), Requirement.state == State.PROPOSED,
+        where = [permissions.decidable_filter(current_user), Requirement.state == State.PROPOSED,
                  *filters.where(current_user.id)]
         try:
             page = listing.fetch_page(db.session, where, "waiting",
@@ -87,9 +91,40 @@ def queue():
                 if p.review_round == rounds[p.requirement_id]:
                     proposals.setdefault(p.requirement_id, []).append(p)
     return render_template("leads/queue.html", page=page, filters=filters, areas=areas,
-                           people=people, bodies=issuing_bodies(lead_areas),
+                           people=people, bodies=issuing_bodies(scope),
                            decisions=list(Decision), args=request.args, proposals=proposals,
+                           approvers=_approvers_of_own(page.rows if page else [], proposals),
                            form=FlaskForm(), max_bulk=workflow.MAX_BULK), status
+
+
+def queue_area_ids() -> set[int] | None:
+    """The areas the queue may hold: the ones the user leads; every area for an admin (the
+    proposals there that no lead can decide)."""
+    return None if current_user.is_admin else permissions.lead_area_ids(current_user)
+
+
+def _approvers_of_own(rows: list[Requirement], proposals: dict[int, list[IndependentProposal]],
+                      ) -> dict[int, str]:
+    """For each of the user's own proposals on the page, who can approve it, in words.
+    One query for the page's areas (``workflow.who_approves`` asks per requirement)."""
+    own = [r for r in rows if r.proposed_by_id == current_user.id
+           or any(p.reviewer_id == current_user.id for p in proposals.get(r.id, []))]
+    if not own:
+        return {}
+    leads: dict[int, list[User]] = {}
+    for area_id, user in db.session.execute(
+            sa.select(AreaMembership.area_id, User)
+            .join(User, User.id == AreaMembership.user_id)
+            .where(AreaMembership.area_id.in_({r.area_id for r in own}),
+                   AreaMembership.role == AreaRole.LEAD, User.active)
+            .order_by(User.display_name)):
+        leads.setdefault(area_id, []).append(user)
+    result = {}
+    for r in own:
+        took_part = {r.proposed_by_id, *(p.reviewer_id for p in proposals.get(r.id, []))}
+        result[r.id] = workflow.approvers_label(
+            [u for u in leads.get(r.area_id, []) if u.id not in took_part])
+    return result
 
 
 def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
@@ -165,8 +200,9 @@ def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], st
 @login_required
 def decide_many():
     """Approve or return the selected proposals (or all matching the filter) at once."""
-    lead_areas = permissions.lead_area_ids(current_user)
-    permissions.require(bool(lead_areas), current_user, "bulk-decide", "queue")
+    permissions.require(permissions.can_use_queue(current_user), current_user, "bulk-decide",
+                        "queue")
+    scope = queue_area_ids()
     back = url_for("leads.queue", **{k: v for k, v in request.form.items()
                                      if k in FILTER_FIELDS and v})
     action = {"approve": Action.APPROVE, "return": Action.RETURN}.get(request.form.get("action"))
@@ -174,9 +210,9 @@ def decide_many():
     if action is None:
         flash(_("Nothing was saved: choose approve or return."), "error")
         return redirect(back), 303
-    rows, seen, error = _selected(request.form, [Requirement.area_id.in_(lead_areas),
+    rows, seen, error = _selected(request.form, [permissions.decidable_filter(current_user),
                                                  Requirement.state == State.PROPOSED],
-                                  lead_areas)
+                                  scope)
     if error is None and len(comment) > workflow.MAX_TEXT:
         error = _("The text is too long (at most %(n)d characters).", n=workflow.MAX_TEXT)
     if error:

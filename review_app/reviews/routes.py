@@ -75,6 +75,15 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
     if mine is not None and req.state != State.PROPOSED:
         can_propose = False  # already proposed independently in this round
     can_assign = permissions.can_assign(current_user, req.area_id) and req.state != State.APPROVED
+    own_proposal = (req.proposed_by_id == current_user.id
+                    or any(p.reviewer_id == current_user.id for p in proposals))
+    # Say beforehand who will approve (the issue: a lead's proposal in a one-lead area got
+    # stuck, and nothing warned them).
+    approvers = None
+    if can_propose and proposal_form is not None:
+        approvers = workflow.approvers_label(workflow.who_approves(req, current_user))
+    elif can_decide and own_proposal:
+        approvers = workflow.approvers_label(workflow.who_approves(req))
     return render_template(
         "requirements/detail.html", req=req, events=events,
         hidden_events=_hidden_event_ids(req, events, proposals),
@@ -82,8 +91,8 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
         decision_form=decision_form if can_decide else None,
-        own_proposal=(req.proposed_by_id == current_user.id
-                      or any(p.reviewer_id == current_user.id for p in proposals)),
+        own_proposal=own_proposal, approvers=approvers,
+        leads_area=req.area_id in permissions.lead_area_ids(current_user),
         reopen_form=(ReopenForm(formdata=None, version=req.version)
                      if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
                      else None),

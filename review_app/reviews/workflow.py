@@ -190,7 +190,8 @@ def approve(req: Requirement, actor: User, *, comment: str = "",
     proposals = independent_proposals(req)
     if req.proposed_by_id == actor.id or any(p.reviewer_id == actor.id for p in proposals):
         permissions.log_denied(actor, "approve-own", req)
-        raise PermissionDenied(_l("You cannot approve your own proposal; another lead must."))
+        raise PermissionDenied(_l("You cannot approve your own proposal; %(who)s can.",
+                                  who=approvers_label(who_approves(req))))
     if chosen_proposal_id is not None or req.conflict:
         chosen = next((p for p in proposals if p.id == chosen_proposal_id), None)
         if chosen is None:
@@ -575,6 +576,26 @@ def wording_changed(req: Requirement, actor: User, old_text: str, new_text: str)
     _next_round(req)
     return _record(req, actor, Action.WORDING_CHANGED, State.RETURNED, decision=req.decision,
                    **fields)
+
+
+# Who approves -----------------------------------------------------------------------------------
+
+def who_approves(req: Requirement, proposer: User | None = None) -> list[User]:
+    """The people who can approve ``req``'s current proposal, or the one ``proposer`` is about
+    to make: the area's active leads who took no part in it. An empty list means the project
+    office (admins) does (see ``permissions.can_decide``), so the form can say so beforehand."""
+    if proposer is None:
+        proposers = permissions.proposer_ids(req)
+    else:
+        proposers = {proposer.id, *(p.reviewer_id for p in independent_proposals(req))}
+    return permissions.other_leads(req.area_id, proposers)
+
+
+def approvers_label(approvers: list[User]) -> str:
+    """``who_approves`` in words: the leads' names, or the project office."""
+    if not approvers:
+        return str(_l("the project office (administrators)"))
+    return ", ".join(u.display_name for u in approvers)
 
 
 # Labels shared by templates, messages and exports. ---------------------------------------------
