@@ -193,7 +193,11 @@ def test_other_changes_update_without_a_new_review(client, signed_in_admin, worl
     saved = reload(req)
     assert (saved.title, saved.annual_cost_kzt, saved.state) == (
         "Огнетушители на объекте", 99, State.PROPOSED)
-    assert [e.action for e in saved.events] == [Action.PROPOSE]
+    # No new review, but a trace: one event listing each changed field (issue item 12).
+    assert [e.action for e in saved.events] == [Action.PROPOSE, Action.IMPORT_CHANGED]
+    assert saved.events[-1].changes == {
+        "title": ["Огнетушители", "Огнетушители на объекте"],
+        "annual_cost_kzt": [1_500_000, 99]}
 
 
 def test_columns_left_out_of_the_file_are_left_alone(client, signed_in_admin, world, fire):

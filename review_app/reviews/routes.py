@@ -91,7 +91,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
         decision_form=decision_form if can_decide else None,
-        own_proposal=own_proposal, approvers=approvers,
+        own_proposal=own_proposal, approvers=approvers, field_label=workflow.field_label,
         leads_area=req.area_id in permissions.lead_area_ids(current_user),
         reopen_form=(ReopenForm(formdata=None, version=req.version)
                      if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
