@@ -334,7 +334,7 @@ def test_the_chosen_language_sticks(page: Page, world: World):
         expect(page).to_have_url(re.compile(r"/requirements/"))  # back where they were
 
         # Another page, reached by a link: still the chosen language.
-        page.locator(f'a[href="/requirements/{req.id}"]').first.click()
+        page.locator(f'a[href="/requirements/{req.id}?from=list"]').first.click()
         expect(page.get_by_test_id("status")).to_be_visible()
         expect(html_lang(page)).to_have_attribute("lang", language)
 

@@ -16,7 +16,7 @@ from review_app.extensions import db
 from review_app.imports.models import ImportBatch, ImportStatus
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
-from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.conftest import decide, login_as, page_text, propose, refused, reload
 from tests.importing import EN, RU, RU4, csv_bytes, row, xlsx_bytes, zip_bomb
 
 REGISTER = ("areas", "users", "area_memberships", "requirements", "review_events")
@@ -172,7 +172,7 @@ def test_a_changed_text_sends_a_decided_requirement_back_to_review(client, signe
     assert "changed the wording" in page_text(client.get(f"/requirements/{req.id}"))
     assert "<del>на каждом этаже</del>" in html or "<del>" in html
     stale = propose(client, req, "keep", version=version)
-    assert stale.status_code == 409
+    assert "Someone else changed this requirement" in page_text(refused(client, stale))
 
 
 def test_other_changes_update_without_a_new_review(client, signed_in_admin, world, fire):

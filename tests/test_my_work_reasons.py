@@ -87,7 +87,7 @@ def test_my_work_says_an_import_replaced_the_text(client, world, team):
     reason = reason_cells(html)[req.code]
     assert reason.startswith("The text was replaced by an import (Admin, " + when)
     assert "See what changed" in reason
-    assert f'href="/requirements/{req.id}#history"' in html
+    assert f'href="/requirements/{req.id}?from=my-work#history"' in html
     assert "Согласен" not in reason  # the approval is not why it came back
     assert 'id="history"' in client.get(f"/requirements/{req.id}").get_data(as_text=True)
 

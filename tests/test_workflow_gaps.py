@@ -1,6 +1,10 @@
 """Gaps people met in the workflow: a lead's own proposal with nobody to approve it, imports that
 changed a requirement without a trace, and pages that left them stranded after acting."""
 
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 
 from review_app.auth.models import GlobalRole
@@ -255,3 +259,172 @@ def test_import_events_are_inserted_in_one_statement(client, world, team, count_
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO REVIEW_EVENTS")]
     assert len(inserts) == 1
     assert all(len(events(r, Action.IMPORT_CHANGED)) == 1 for r in reqs)
+
+
+# 13. On to the next item; landing; bulk result; refusals that survive a reload ----------------
+
+def link_from(html: str, req) -> str:
+    """The address a list page links ``req`` with (it carries the list as ``from``)."""
+    found = re.search(rf'href="(/requirements/{req.id}\?from=[^"#]*)"', html)
+    assert found, f"no link to {req.code}"
+    return unescape(found.group(1))
+
+
+def went_to(response) -> tuple[str, str | None]:
+    """Where a redirect goes: the path, and the list it carries."""
+    parts = urlsplit(response.location)
+    return parts.path, dict(parse_qsl(parts.query)).get("from")
+
+
+def hidden_from(page) -> str:
+    found = re.search(r'name="from" value="([^"]*)"', page.get_data(as_text=True))
+    assert found, "the form does not carry the list"
+    return unescape(found.group(1))
+
+
+def test_a_reviewer_goes_through_the_filtered_list_in_its_order(client, world, team):
+    area = team["fire"]
+    a, b, c, d = (world.requirement(area, code=f"MCS-07-{n}") for n in (1, 2, 3, 4))
+    other = world.requirement(team["transport"], code="MCS-07-25")  # not in the filter
+    login_as(client, team["bolat"])
+    propose(client, c, "keep")  # waiting for the lead: nothing for a reviewer to do
+
+    login_as(client, team["aigerim"])
+    listing = client.get("/requirements/?area=07&sort=-code").get_data(as_text=True)
+    page = client.get(link_from(listing, d))
+    assert "Back to the list" in page_text(page)
+    origin = hidden_from(page)
+    assert origin == "list?area=07&sort=-code"
+
+    response = propose(client, d, "cancel", **{"from": origin})
+    assert response.status_code == 302
+    # Descending codes: after 4 comes 3, which waits for the lead, so 2.
+    assert went_to(response) == (f"/requirements/{b.id}", "list?area=07&sort=-code")
+    page = client.get(response.location)
+    assert f"Your proposal was recorded and waits for the area lead. Next in your list: {b.code}" \
+        in page_text(page)
+    response = propose(client, b, "cancel", **{"from": hidden_from(page)})
+    assert response.location.startswith(f"/requirements/{a.id}?from=")
+    response = propose(client, a, "cancel", **{"from": hidden_from(client.get(response.location))})
+    assert response.location == "/requirements/?area=07&sort=-code"
+    assert "Nothing more in this list is waiting for you." in page_text(
+        client.get(response.location))
+    assert reload(other).state == State.UNREVIEWED
+
+
+def test_a_lead_goes_through_the_queue_oldest_first_skipping_their_own(client, world, team):
+    reqs = [world.requirement(team["fire"]) for _ in range(4)]
+    for n, req in enumerate(reqs):
+        login_as(client, team["lead"] if n == 1 else team["aigerim"])
+        propose(client, req, "cancel")
+    first, own, second, third = reqs
+    login_as(client, team["lead"])
+    queue = client.get("/queue").get_data(as_text=True)
+    origin = hidden_from(client.get(link_from(queue, first)))
+    assert origin == "queue"
+
+    response = client.post(f"/requirements/{first.id}/decide", data={
+        "action": "approve", "comment": "", "version": str(reload(first).version),
+        "from": origin})
+    assert response.location == f"/requirements/{second.id}?from=queue"
+    response = client.post(f"/requirements/{second.id}/decide", data={
+        "action": "return", "comment": "Уточните", "version": str(reload(second).version),
+        "from": origin})
+    assert response.location == f"/requirements/{third.id}?from=queue"
+    response = client.post(f"/requirements/{third.id}/decide", data={
+        "action": "approve", "comment": "", "version": str(reload(third).version),
+        "from": origin})
+    assert response.location == "/queue"
+    assert reload(own).state == State.PROPOSED
+
+
+def test_my_work_goes_on_to_my_next_assignment(client, world, team):
+    mine = [world.requirement(team["fire"], assignee_id=team["aigerim"].id) for _ in range(2)]
+    world.requirement(team["fire"])  # not assigned to her
+    login_as(client, team["aigerim"])
+    html = client.get("/my-work").get_data(as_text=True)
+    page = client.get(link_from(html, mine[0]))
+    assert hidden_from(page) == "my-work"
+    response = propose(client, mine[0], "keep", **{"from": "my-work"})
+    assert response.location == f"/requirements/{mine[1].id}?from=my-work"
+    response = propose(client, mine[1], "keep", **{"from": "my-work"})
+    assert response.location == "/my-work"
+
+
+@pytest.mark.parametrize("bad", [
+    "https://evil.example/phish", "//evil.example", "list?area=99", "queue?next=/x",
+    "list?sort=nonsense", "admin?area=07", "list?" + "q=я&" * 400, "list?area=07&area=12"])
+def test_a_bad_from_is_ignored_not_followed(client, world, team, bad):
+    req = world.requirement(team["fire"])
+    login_as(client, team["aigerim"])
+    page = client.get(f"/requirements/{req.id}", query_string={"from": bad})
+    assert page.status_code == 200 and "Back to the list" not in page_text(page)
+    response = propose(client, req, "cancel", **{"from": bad})
+    assert response.status_code == 302 and response.location == f"/requirements/{req.id}"
+
+
+def test_a_lead_lands_on_the_queue_after_signing_in(client, world, team):
+    assert login_as(client, team["lead"]).location == "/queue"
+    assert login_as(client, team["aigerim"]).location == "/requirements/"
+    client.post("/logout", data={})
+    response = client.post("/login?next=/my-work", data={
+        "email": team["lead"].email, "password": "correct horse 42", "next": "/my-work"})
+    assert response.location == "/my-work"  # an explicit destination still wins
+
+
+def test_the_bulk_result_lists_what_it_approved(client, world, team):
+    reqs = [world.requirement(team["fire"]) for _ in range(2)]
+    login_as(client, team["aigerim"])
+    for req in reqs:
+        propose(client, req, "cancel")
+    login_as(client, team["lead"])
+    response = bulk_approve(client, *reqs)
+    html = response.get_data(as_text=True)
+    done = html[html.index('data-testid="done"'):html.index("</table>")]
+    assert all(req.code in done and req.title in done for req in reqs)
+    assert "Approved 2 requirements." in page_text(response)
+
+
+def test_a_refused_proposal_survives_a_reload_without_sending_it_again(client, world, team):
+    req = world.requirement(team["fire"])
+    login_as(client, team["aigerim"])
+    wording = "Новая редакция. " * 3_000  # 48,000 characters: far more than a cookie holds
+    response = propose(client, req, "revise", justification="", new_wording=wording)
+    assert response.status_code == 303 and "/propose" not in response.location
+    assert len(response.headers.get("Set-Cookie", "")) < 2_000
+    for _reload in range(2):  # the page, then the same address again
+        page = client.get(response.location)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "The proposal was not saved: correct the fields marked below." in page_text(page)
+        assert "Explain the decision." in page_text(page)
+        assert wording.strip() in unescape(html)
+        assert '<input checked id="decision-1" name="decision"' in html  # revise, as chosen
+    assert events(req) == [] and reload(req).state == State.UNREVIEWED
+
+    # The address shows nothing to anyone else, nor on another requirement.
+    login_as(client, team["bolat"])
+    assert "Новая редакция" not in client.get(response.location).get_data(as_text=True)
+    login_as(client, team["aigerim"])
+    other = world.requirement(team["fire"])
+    token = response.location.split("draft=")[1]
+    assert "Новая редакция" not in client.get(
+        f"/requirements/{other.id}?draft={token}").get_data(as_text=True)
+
+
+def test_a_stale_decision_keeps_the_leads_comment_across_the_redirect(client, world, team):
+    req = world.requirement(team["fire"])
+    login_as(client, team["aigerim"])
+    propose(client, req, "cancel")
+    seen = reload(req).version
+    olga = world.user("olga", lead_in=(team["fire"],))
+    other = client.application.test_client()
+    login_as(other, olga)
+    decide(other, req, "return", "Уточните основание")
+    login_as(client, team["lead"])
+    response = decide(client, req, "return", "Мой подробный комментарий", version=seen)
+    assert response.status_code == 303
+    text = page_text(client.get(response.location))
+    assert "Someone else changed this requirement" in text
+    assert "Мой подробный комментарий" in text
+    assert len(events(req, Action.RETURN)) == 1

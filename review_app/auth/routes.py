@@ -85,7 +85,11 @@ def login():
             audit.record(audit.AuditAction.SIGN_IN, actor=user)
             db.session.commit()
             log.info("signed in: %s", email)
-            return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
+            # A lead's work starts with what waits for their decision.
+            from review_app.permissions import lead_area_ids
+
+            landing = "leads.queue" if lead_area_ids(user) else "requirements.index"
+            return redirect(safe_next_url(form.next.data) or url_for(landing))
         _note_failure(email)
         log.warning("failed sign-in: %s", email)
         reason = ("unknown_account" if user is None else "deactivated" if not user.active

@@ -183,7 +183,10 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
 
 
 def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], str], back: str):
-    """Commit and show what was done and what was skipped, with why."""
+    """Commit and show what was done, one row each, and what was skipped, with why."""
+    # Read before the commit expires them: afterwards each row would cost a query.
+    shown = workflow.BulkOutcome(done=[_row(r) for r in outcome.done],
+                                 skipped=[(_row(r), why) for r, why in outcome.skipped])
     try:
         db.session.commit()
     except StaleDataError:
@@ -191,9 +194,15 @@ def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], st
         flash(_("Some of these requirements changed while the action ran; nothing was saved. "
                 "Try again."), "error")
         return redirect(back)
-    if outcome.done:
-        flash(done_message(len(outcome.done)), "success")
-    return render_template("leads/bulk_result.html", outcome=outcome, back=back)
+    heading = done_message(len(outcome.done)) if outcome.done else None
+    if heading:
+        flash(heading, "success")
+    return render_template("leads/bulk_result.html", outcome=shown, back=back,
+                           done_heading=heading)
+
+
+def _row(req: Requirement) -> dict[str, object]:
+    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state}
 
 
 @bp.post("/queue/decide")
