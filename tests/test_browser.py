@@ -232,6 +232,10 @@ def test_reviewer_proposes_a_revision_and_the_lead_approves_it(page: Page, world
     submit_proposal(page)
 
     expect(page.get_by_role("status")).to_contain_text("Your proposal was recorded")
+    # Opened from the searched list, whose only item this was: back to that list.
+    expect(page.get_by_role("status")).to_contain_text("Nothing more in this list")
+    expect(page).to_have_url(re.compile(r"/requirements/\?q="))
+    page.goto(f"/requirements/{req.id}")
     expect(status(page)).to_contain_text("proposed")
     history = page.get_by_test_id("history")
     expect(history.locator("li")).to_have_count(1)
