@@ -37,7 +37,7 @@ from review_app.requirements.routes import (
     issuing_bodies,
     parse_filters,
 )
-from review_app.reviews import workflow
+from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 
 bp = Blueprint("leads", __name__)
@@ -183,10 +183,10 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
 
 
 def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], str], back: str):
-    """Commit and show what was done, one row each, and what was skipped, with why."""
+    """Commit, then show what was done, one row each, and what was skipped, with why."""
     # Read before the commit expires them: afterwards each row would cost a query.
-    shown = workflow.BulkOutcome(done=[_row(r) for r in outcome.done],
-                                 skipped=[(_row(r), why) for r, why in outcome.skipped])
+    done = [_row(r) for r in outcome.done]
+    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
     try:
         db.session.commit()
     except StaleDataError:
@@ -194,15 +194,49 @@ def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], st
         flash(_("Some of these requirements changed while the action ran; nothing was saved. "
                 "Try again."), "error")
         return redirect(back)
-    heading = done_message(len(outcome.done)) if outcome.done else None
+    heading = done_message(len(done)) if done else None
     if heading:
         flash(heading, "success")
-    return render_template("leads/bulk_result.html", outcome=shown, back=back,
-                           done_heading=heading)
+    return _show_result({"done": done, "skipped": skipped, "heading": heading, "back": back})
+
+
+def _bulk_refused(error: str, back: str, status: int = 422):
+    """Nothing was changed: say why on the result page."""
+    db.session.rollback()
+    return _show_result({"error": str(error), "back": back}, status)
+
+
+def _show_result(result: dict, status: int = 200):
+    """Post/Redirect/Get: keep the result for this person and send them to it, so reloading
+    the page shows it again and does not send the bulk action a second time. Without Redis,
+    the result answers in place (with ``status``)."""
+    token = drafts.save(current_user.id, "bulk", result)
+    if token is None:
+        return _render_result(result), status
+    return redirect(url_for("leads.bulk_result", token=token), 303)
+
+
+def _render_result(result: dict) -> str:
+    outcome = workflow.BulkOutcome(done=result.get("done") or [],
+                                   skipped=[tuple(pair) for pair in result.get("skipped") or []])
+    return render_template("leads/bulk_result.html", outcome=outcome, back=result["back"],
+                           error=result.get("error"), done_heading=result.get("heading"))
+
+
+@bp.get("/bulk/<token>")
+@login_required
+def bulk_result(token: str):
+    """The result of a bulk action this person just took (kept a few hours)."""
+    result = drafts.load(token, current_user.id, "bulk")
+    if result is None:
+        flash(_("That result is no longer kept; here is the list as it is now."), "info")
+        return redirect(url_for("leads.queue") if permissions.can_use_queue(current_user)
+                        else url_for("requirements.index"))
+    return _render_result(result)
 
 
 def _row(req: Requirement) -> dict[str, object]:
-    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state}
+    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
 
 
 @bp.post("/queue/decide")
@@ -225,13 +259,12 @@ def decide_many():
     if error is None and len(comment) > workflow.MAX_TEXT:
         error = _("The text is too long (at most %(n)d characters).", n=workflow.MAX_TEXT)
     if error:
-        return render_template("leads/bulk_result.html", error=error, back=back), 422
+        return _bulk_refused(error, back)
     try:
         outcome = workflow.decide_many(rows, current_user, action=action, comment=comment,
                                        seen_versions=seen)
     except workflow.WorkflowError as exc:
-        db.session.rollback()
-        return render_template("leads/bulk_result.html", error=exc.message, back=back), 422
+        return _bulk_refused(exc.message, back)
     if action == Action.APPROVE:
         def message(n: int) -> str:
             return ngettext("Approved %(num)d requirement.", "Approved %(num)d requirements.", n)

@@ -62,7 +62,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
     can_decide = (permissions.can_decide(current_user, req)
                   and req.state in workflow.ALLOWED_FROM[workflow.Action.APPROVE])
     if error is None and request.method == "GET" and (draft := drafts.load(
-            request.args.get("draft"), current_user.id, req.id)):
+            request.args.get("draft"), current_user.id, f"requirement:{req.id}")):
         error, unsaved = draft.get("error"), draft.get("unsaved")
         kept = _form_from_draft(draft, can_propose=can_propose, can_decide=can_decide)
         if isinstance(kept, ProposalForm):
@@ -189,7 +189,7 @@ def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | Deci
     """
     db.session.rollback()
     if not isinstance(exc, workflow.PermissionDenied):
-        token = drafts.save(current_user.id, req_id, _draft(exc, form))
+        token = drafts.save(current_user.id, f"requirement:{req_id}", _draft(exc, form))
         if token is not None:
             return redirect(lists.detail_url(req_id, _origin(), draft=token), 303)
     req = load_requirement(req_id)
