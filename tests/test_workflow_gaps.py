@@ -111,6 +111,23 @@ def test_nobody_but_the_office_approves_a_lone_leads_proposal(client, world, tea
     assert events(req, Action.APPROVE) == []
 
 
+def test_an_admin_who_proposed_is_not_the_office_for_that_proposal(client, world, team):
+    """Four-eyes holds for the project office too: an admin who also reviews in the area and
+    proposed there cannot approve it; another admin can."""
+    team["lead"].active = False
+    reviewing_admin = world.user("office1", role=GlobalRole.ADMIN, reviewer_in=(team["fire"],))
+    db.session.commit()
+    req = world.requirement(team["fire"])
+    login_as(client, reviewing_admin)
+    propose(client, req, "cancel")
+    assert decide(client, req, "approve").status_code == 403
+    assert "cannot approve your own proposal" in page_text(bulk_approve(client, req))
+    assert reload(req).state == State.PROPOSED
+    login_as(client, team["admin"])
+    decide(client, req, "approve")
+    assert reload(req).state == State.APPROVED
+
+
 def test_the_office_does_not_take_a_reviewers_proposal_from_the_lead(client, world, team):
     req = world.requirement(team["fire"])
     login_as(client, team["aigerim"])

@@ -151,11 +151,12 @@ def _origin() -> lists.Origin | None:
 
 
 def _typed_text() -> str | None:
-    """The longest thing a person may have typed into a form that has no fields to keep."""
-    for name in ("justification", "comment", "text", "reason"):
-        if value := (request.form.get(name) or "").strip():
-            return value[:drafts.MAX_VALUE]
-    return None
+    """Everything a person typed into the form, one text after another, for a page that can
+    no longer take that form (the requirement changed meanwhile) but must not lose it."""
+    typed = [value for name in ("justification", "deviation_reason", "new_wording", "comment",
+                                "text", "reason")
+             if (value := (request.form.get(name) or "").strip())]
+    return "\n\n".join(typed)[:drafts.MAX_VALUE * 2] or None
 
 
 def _draft(exc: workflow.WorkflowError,
