@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import AnonymousUserMixin
 
-from review_app.auth.models import AreaRole, User
+from review_app.auth.models import AreaMembership, AreaRole, User
+from review_app.extensions import db
 from review_app.requirements.models import Requirement
+from review_app.reviews.models import IndependentProposal
 
 log = logging.getLogger("review_app.permissions")
 
@@ -46,8 +48,65 @@ def can_propose(user: AnyUser, req: Requirement) -> bool:
 
 
 def can_decide(user: AnyUser, req: Requirement) -> bool:
-    """Approve or return: the lead of the requirement's area (own proposals are refused later)."""
-    return _member_role(user, req.area_id) == AreaRole.LEAD
+    """Approve or return: a lead of the requirement's area; or an admin (the reform's project
+    office) when no active lead of the area is left who took no part in the proposal -- a
+    one-lead area whose lead proposed, or an area without a lead -- so no proposal is stuck.
+    Nobody approves their own proposal: ``workflow.approve`` refuses that for everyone."""
+    if _member_role(user, req.area_id) == AreaRole.LEAD:
+        return True
+    return _signed_in(user) and user.is_admin and not other_leads(req.area_id,
+                                                                  proposer_ids(req))
+
+
+def proposer_ids(req: Requirement) -> set[int]:
+    """Who took part in the requirement's current proposal: its proposer and, under dual
+    review, this round's independent proposers (neither may approve it)."""
+    ids = {req.proposed_by_id} if req.proposed_by_id else set()
+    ids.update(db.session.scalars(sa.select(IndependentProposal.reviewer_id).where(
+        IndependentProposal.requirement_id == req.id,
+        IndependentProposal.review_round == req.review_round)))
+    return ids
+
+
+def other_leads(area_id: int, proposers: set[int]) -> list[User]:
+    """The area's active leads who did not take part in a proposal made by ``proposers``:
+    the people who can approve it. Empty means the project office (admins) decides."""
+    return list(db.session.scalars(
+        sa.select(User).join(AreaMembership, AreaMembership.user_id == User.id)
+        .where(AreaMembership.area_id == area_id, AreaMembership.role == AreaRole.LEAD,
+               User.active, User.id.not_in(proposers or {0}))
+        .order_by(User.display_name)))
+
+
+def _no_lead_can_decide() -> sa.ColumnElement[bool]:
+    """SQL twin of ``not other_leads(...)`` for a proposed requirement: the project office's
+    share of the queue."""
+    took_part = sa.exists().where(IndependentProposal.requirement_id == Requirement.id,
+                                  IndependentProposal.review_round == Requirement.review_round,
+                                  IndependentProposal.reviewer_id == AreaMembership.user_id)
+    deciding_lead = (
+        sa.select(AreaMembership.user_id).join(User, User.id == AreaMembership.user_id)
+        .where(AreaMembership.area_id == Requirement.area_id,
+               AreaMembership.role == AreaRole.LEAD, User.active,
+               AreaMembership.user_id != sa.func.coalesce(Requirement.proposed_by_id, 0),
+               ~took_part)
+        .correlate(Requirement))
+    return ~deciding_lead.exists()
+
+
+def decidable_filter(user: AnyUser) -> sa.ColumnElement[bool]:
+    """A WHERE clause for the proposals ``user`` may approve or return (see ``can_decide``);
+    the caller adds ``state == proposed``. Own proposals stay in: the queue shows them marked."""
+    if not _signed_in(user):
+        return sa.false()
+    leads = lead_area_ids(user)
+    mine = Requirement.area_id.in_(leads) if leads else sa.false()
+    return sa.or_(mine, _no_lead_can_decide()) if user.is_admin else mine
+
+
+def can_use_queue(user: AnyUser) -> bool:
+    """The queue of proposals to decide: leads, and admins for the proposals no lead can."""
+    return _signed_in(user) and (user.is_admin or bool(lead_area_ids(user)))
 
 
 def can_reopen(user: AnyUser, req: Requirement) -> bool:

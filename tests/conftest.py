@@ -266,6 +266,16 @@ def decide(client: CSRFClient, req: Requirement, action: str, comment: str = "",
                              "version": str(version or current_version(req))})
 
 
+def refused(client: CSRFClient, response):
+    """A refused form answers with a redirect to the requirement page (Post/Redirect/Get), so
+    a reload does not send it again; follow it and return that page, which says why."""
+    assert response.status_code == 303, (response.status_code, page_text(response)[:300])
+    assert "draft=" in response.location
+    page = client.get(response.location)
+    assert page.status_code == 200 and 'data-testid="error"' in page.get_data(as_text=True)
+    return page
+
+
 def current_version(req: Requirement) -> int:
     return db.session.scalar(sa.select(Requirement.version).where(Requirement.id == req.id))
 

@@ -235,6 +235,10 @@ def test_reviewer_proposes_a_revision_and_the_lead_approves_it(page: Page, world
     submit_proposal(page)
 
     expect(page.get_by_role("status")).to_contain_text("Your proposal was recorded")
+    # Opened from the searched list, whose only item this was: back to that list.
+    expect(page.get_by_role("status")).to_contain_text("Nothing more in this list")
+    expect(page).to_have_url(re.compile(r"/requirements/\?q="))
+    page.goto(f"/requirements/{req.id}")
     expect(status(page)).to_contain_text("proposed")
     history = page.get_by_test_id("history")
     expect(history.locator("li")).to_have_count(1)
@@ -337,7 +341,7 @@ def test_the_chosen_language_sticks(page: Page, world: World):
         expect(page).to_have_url(re.compile(r"/requirements/"))  # back where they were
 
         # Another page, reached by a link: still the chosen language.
-        page.locator(f'a[href="/requirements/{req.id}"]').first.click()
+        page.locator(f'a[href="/requirements/{req.id}?from=list"]').first.click()
         expect(page.get_by_test_id("status")).to_be_visible()
         expect(html_lang(page)).to_have_attribute("lang", language)
 

@@ -3,6 +3,8 @@ decide in bulk, reopen. Same set-up and skip/fail rules as tests/test_browser.py
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -56,7 +58,10 @@ def test_lead_shares_work_reviewers_propose_and_the_lead_approves_in_bulk(
             page.get_by_label("Cancel").check()
             page.get_by_label("Justification").fill(f"Нет правового основания ({i}).")
             page.get_by_role("button", name="Submit proposal").click()
-            expect(page.get_by_test_id("status")).to_contain_text("proposed")
+            # On to the next item of My work (the first time), then back to My work.
+            expect(page.get_by_role("status")).to_contain_text("Your proposal was recorded")
+            expect(page).to_have_url(re.compile(r"/requirements/\d+\?from=my-work$" if i == 0
+                                                else r"/my-work$"))
         sign_out(page)
 
     sign_in(page, lead)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from review_app.extensions import db
 from review_app.requirements.models import Decision, Requirement, State
 from review_app.reviews.models import ReviewEvent
-from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.conftest import decide, login_as, page_text, propose, refused, reload
 
 
 @pytest.fixture
@@ -35,9 +35,9 @@ def test_stale_proposal_is_refused_with_the_current_state(app, world, area, req)
     assert propose(first, req, "cancel", version=seen).status_code == 302
     response = propose(second, req, "keep", version=seen,
                        justification="Требование необходимо и соразмерно.")
-    assert response.status_code == 409
-    text = page_text(response)
+    text = page_text(refused(second, response))
     assert "Someone else changed this requirement" in text
+    assert "Требование необходимо и соразмерно." in text  # what they typed, not lost
     assert "Nothing was saved" in text
     assert "Требование дублирует" in text  # the first proposal, shown as it is now
     req = reload(req)
@@ -57,7 +57,7 @@ def test_lead_acting_on_a_proposal_that_changed_meanwhile_is_refused(app, world,
     propose(reviewer, req, "keep")
     # ...so the first lead's approval, made on the "cancel" version, must not go through.
     response = decide(lead, req, "approve", version=seen_by_lead)
-    assert response.status_code == 409
+    assert "Someone else changed this requirement" in page_text(refused(lead, response))
     req = reload(req)
     assert req.state == State.PROPOSED and req.decision == Decision.KEEP
 
@@ -75,13 +75,17 @@ def test_simultaneous_approvals_write_exactly_one_event(app, world, area, req):
 
     barrier = threading.Barrier(len(leads))
     statuses: list[int] = []
+    refusals: list[tuple] = []
     url = f"/requirements/{req.id}/decide"
     forms = [{"action": "approve", "comment": "", "version": str(version),
               "csrf_token": c.csrf_token()} for c in leads]
 
     def approve(client, form):
         barrier.wait()
-        statuses.append(client.post(url, data=form).status_code)
+        response = client.post(url, data=form)
+        statuses.append(response.status_code)
+        if response.status_code == 303:
+            refusals.append((client, response))
 
     threads = [threading.Thread(target=approve, args=pair)
                for pair in zip(leads, forms, strict=True)]
@@ -89,7 +93,10 @@ def test_simultaneous_approvals_write_exactly_one_event(app, world, area, req):
         t.start()
     for t in threads:
         t.join(30)
-    assert sorted(statuses) == [302, 409, 409, 409]
+    # One approval; the other three are refused (redirected to the page saying why).
+    assert sorted(statuses) == [302, 303, 303, 303]
+    for client, response in refusals:
+        assert "Someone else changed this requirement" in page_text(refused(client, response))
     req = reload(req)
     assert req.state == State.APPROVED
     assert event_count(req) == 2  # one proposal, one approval

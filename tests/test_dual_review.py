@@ -7,7 +7,7 @@ from review_app.auth.models import GlobalRole
 from review_app.extensions import db
 from review_app.requirements.models import Decision, State
 from review_app.reviews.models import IndependentProposal
-from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.conftest import decide, login_as, page_text, propose, refused, reload
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def test_first_proposal_waits_hidden_until_the_second_reviewer_proposes(client, 
     assert req.state == State.UNREVIEWED and req.decision is None
     assert "second reviewer" in page_text(client.get(f"/requirements/{req.id}"))
     # Proposing twice in the same round is refused.
-    assert propose(client, req, "keep").status_code == 422
+    assert "already made your independent proposal" in page_text(
+        refused(client, propose(client, req, "keep")))
 
     login_as(client, team["bolat"])
     page = page_text(client.get(f"/requirements/{req.id}"))
@@ -64,8 +65,7 @@ def test_disagreement_is_a_conflict_the_lead_resolves_by_choosing(client, world,
 
     login_as(client, team["lead"])
     assert "conflict" in page_text(client.get("/queue"))
-    response = decide(client, req, "approve")
-    assert response.status_code == 422
+    response = refused(client, decide(client, req, "approve"))
     assert "choose the one you approve" in page_text(response)
     keep = db.session.scalar(sa.select(IndependentProposal).where(
         IndependentProposal.decision == Decision.KEEP))

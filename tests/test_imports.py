@@ -16,7 +16,7 @@ from review_app.extensions import db
 from review_app.imports.models import ImportBatch, ImportStatus
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
-from tests.conftest import decide, login_as, page_text, propose, reload
+from tests.conftest import decide, login_as, page_text, propose, refused, reload
 from tests.importing import EN, RU, RU4, csv_bytes, row, xlsx_bytes, zip_bomb
 
 REGISTER = ("areas", "users", "area_memberships", "requirements", "review_events")
@@ -172,7 +172,7 @@ def test_a_changed_text_sends_a_decided_requirement_back_to_review(client, signe
     assert "changed the wording" in page_text(client.get(f"/requirements/{req.id}"))
     assert "<del>на каждом этаже</del>" in html or "<del>" in html
     stale = propose(client, req, "keep", version=version)
-    assert stale.status_code == 409
+    assert "Someone else changed this requirement" in page_text(refused(client, stale))
 
 
 def test_other_changes_update_without_a_new_review(client, signed_in_admin, world, fire):
@@ -193,7 +193,11 @@ def test_other_changes_update_without_a_new_review(client, signed_in_admin, worl
     saved = reload(req)
     assert (saved.title, saved.annual_cost_kzt, saved.state) == (
         "Огнетушители на объекте", 99, State.PROPOSED)
-    assert [e.action for e in saved.events] == [Action.PROPOSE]
+    # No new review, but a trace: one event listing each changed field (issue item 12).
+    assert [e.action for e in saved.events] == [Action.PROPOSE, Action.IMPORT_CHANGED]
+    assert saved.events[-1].changes == {
+        "title": ["Огнетушители", "Огнетушители на объекте"],
+        "annual_cost_kzt": [1_500_000, 99]}
 
 
 def test_columns_left_out_of_the_file_are_left_alone(client, signed_in_admin, world, fire):

@@ -21,7 +21,7 @@ def reviewer(world, area):
 
 
 def codes(response) -> list[str]:
-    return re.findall(r'class="code"><a href="/requirements/\d+">([^<]+)<', response.get_data(
+    return re.findall(r'class="code"><a href="/requirements/\d+[^"]*">([^<]+)<', response.get_data(
         as_text=True))
 
 

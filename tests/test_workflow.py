@@ -6,7 +6,16 @@ import sqlalchemy as sa
 from review_app.extensions import db
 from review_app.requirements.models import Decision, State
 from review_app.reviews.models import Action, AppendOnlyError
-from tests.conftest import decide, events, login_as, page_text, proposal, propose, reload
+from tests.conftest import (
+    decide,
+    events,
+    login_as,
+    page_text,
+    proposal,
+    propose,
+    refused,
+    reload,
+)
 
 
 @pytest.fixture
@@ -62,7 +71,7 @@ def test_reviewer_proposes_cancel_and_lead_approves(client, reviewer, lead, req)
 def test_revise_needs_new_wording_and_shows_a_diff(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "revise", new_wording="")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "new wording" in page_text(response)
     assert reload(req).state == State.UNREVIEWED
 
@@ -76,14 +85,14 @@ def test_revise_needs_new_wording_and_shows_a_diff(client, reviewer, req):
 def test_unchanged_wording_is_not_a_revision(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "revise", new_wording=req.text)
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "same as the current text" in page_text(response)
 
 
 def test_justification_is_required(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "cancel", justification="   ")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "Explain the decision" in page_text(response)
     assert events(req) == []
 
@@ -91,7 +100,7 @@ def test_justification_is_required(client, reviewer, req):
 def test_all_three_tests_must_be_answered(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "keep", necessary="")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "Answer this question" in page_text(response)
 
 
@@ -102,7 +111,7 @@ def test_garbage_in_the_proposal_is_refused(client, reviewer, req, field, value)
     data = proposal("cancel", version=req.version)
     data[field] = value
     response = client.post(f"/requirements/{req.id}/propose", data=data)
-    assert response.status_code == 422
+    response = refused(client, response)
     assert reload(req).state == State.UNREVIEWED
 
 
@@ -110,7 +119,7 @@ def test_a_decision_against_the_tests_needs_a_reason(client, reviewer, req):
     login_as(client, reviewer)
     # "necessary" is no, which suggests cancel; keeping it needs an explicit reason.
     response = propose(client, req, "keep", necessary="no")
-    assert response.status_code == 422
+    response = refused(client, response)
     text = page_text(response)
     assert "The tests suggest “cancel”, but you chose “keep”" in text
     assert reload(req).state == State.UNREVIEWED
@@ -129,7 +138,7 @@ def test_return_needs_a_comment_and_can_be_proposed_again(client, reviewer, lead
     propose(client, req, "cancel")
     login_as(client, lead)
     response = decide(client, req, "return", "")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "returning needs a comment" in page_text(response)
     assert reload(req).state == State.PROPOSED
 
@@ -149,7 +158,7 @@ def test_return_needs_a_comment_and_can_be_proposed_again(client, reviewer, lead
 def test_cannot_approve_what_is_not_proposed(client, lead, req):
     login_as(client, lead)
     response = decide(client, req, "approve")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "unreviewed" in page_text(response)
     assert events(req) == []
 
@@ -161,7 +170,7 @@ def test_cannot_propose_over_an_approved_decision(client, reviewer, lead, req):
     decide(client, req, "approve")
     login_as(client, reviewer)
     response = propose(client, req, "cancel")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert "“approved” now" in page_text(response)
     assert reload(req).decision == Decision.KEEP
 
@@ -171,7 +180,7 @@ def test_unknown_decide_action_changes_nothing(client, reviewer, lead, req):
     propose(client, req, "keep")
     login_as(client, lead)
     response = decide(client, req, "delete")
-    assert response.status_code == 422
+    response = refused(client, response)
     assert reload(req).state == State.PROPOSED
 
 
@@ -195,5 +204,5 @@ def test_history_is_append_only_in_the_orm_and_the_database(client, reviewer, re
 def test_oversized_justification_is_refused(client, reviewer, req):
     login_as(client, reviewer)
     response = propose(client, req, "cancel", justification="я" * 10_001)
-    assert response.status_code == 422
+    response = refused(client, response)
     assert events(req) == []

@@ -55,7 +55,7 @@ CATEGORIES: dict[str, Category] = {
     "comments": Category(_l("Comments"), review_actions=_review("comment")),
     "imports": Category(_l("Imports"), audit_actions=(
         AuditAction.IMPORT_APPLIED, AuditAction.IMPORT_FAILED),
-        review_actions=_review("wording_changed")),
+        review_actions=_review("wording_changed", "import_changed")),
     "exports": Category(_l("Exports"), audit_actions=(AuditAction.EXPORT,)),
     "sign_ins": Category(_l("Sign-ins and sign-outs"), audit_actions=(
         AuditAction.SIGN_IN, AuditAction.SIGN_OUT)),
@@ -505,6 +505,11 @@ def _load(keys: list[Any]) -> list[Item]:
                 details["decision"] = str(e.decision)
             if e.assignee is not None:
                 details["assignee"] = e.assignee.email
+            if e.changes:  # what an import changed, field by field, old → new
+                from review_app.reviews.workflow import field_label
+
+                for name, (old, new) in e.changes.items():
+                    details[field_label(name)] = {"from": old, "to": new}
             found[(REVIEW, e.id)] = Item(
                 REVIEW, e.id, e.created_at, e.actor.email, e.actor.display_name, str(e.action),
                 "requirement", e.requirement_id, e.requirement.code, e.requirement.area.code,

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from review_app import audit
+from review_app import audit, permissions
 from review_app.auth import passwords, throttle
 from review_app.auth.forms import LoginForm, PasswordChangeForm
 from review_app.auth.models import User, password_hash_method
@@ -77,7 +77,9 @@ def login():
             db.session.commit()
             log.info("signed in: %s", email)
             throttle.note_success(attempt, user.id)
-            return redirect(safe_next_url(form.next.data) or url_for("requirements.index"))
+            # A lead's work starts with what waits for their decision.
+            landing = "leads.queue" if permissions.lead_area_ids(user) else "requirements.index"
+            return redirect(safe_next_url(form.next.data) or url_for(landing))
         throttle.note_failure(attempt)
         log.warning("failed sign-in: %s", email)
         reason = ("unknown_account" if user is None else "deactivated" if not user.active

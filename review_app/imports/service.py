@@ -16,6 +16,9 @@ Rules an admin can rely on:
 * A new text for a requirement that already has a proposal or decision sends it back to review
   (:func:`review_app.reviews.workflow.wording_changed`), keeping the old text in its history.
 * A reviewed requirement is not moved to another area by an import.
+* Every requirement an import changes gets one event in its history listing each changed
+  field, old and new (a changed text is that WORDING_CHANGED event; otherwise IMPORT_CHANGED,
+  inserted with the chunk's others in one statement).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
 from review_app.imports.validate import Problem, RowValidator, excerpt, layout_problems
 from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
+from review_app.reviews.models import ReviewEvent
 from review_app.time import utcnow
 
 #: Rows validated, compared and written together.
@@ -306,19 +310,38 @@ class _Writer:
         reqs = list(db.session.scalars(sa.select(Requirement).where(
             Requirement.code.in_(list(by_code)))))
         touched: list[object] = []
+        # One event per changed requirement, listing every field it changed, old -> new.
+        # Those without a new text are inserted together below: one statement per chunk.
+        now = utcnow()
+        events: list[dict[str, Any]] = []
         for req in reqs:
             values, changed = by_code[req.code]
+            changes = {_column_name(name): [_old_value(req, name), _new_value(values, name)]
+                       for name in changed if name != "text"}
             for name in changed:
                 if name != "text":
                     setattr(req, name, values.get(name))
             if "text" in changed:
                 touched.append(workflow.wording_changed(req, self.actor, req.text,
-                                                        values["text"]))
+                                                        values["text"], changes))
+            else:
+                events.append(workflow.import_changed(req, self.actor, changes, now))
             touched.append(req)
         db.session.flush()
+        if events:
+            db.session.execute(sa.insert(ReviewEvent), events)
         # Keep the session small: the rows are written, the objects are not needed again.
         for obj in touched:
             db.session.expunge(obj)
+
+
+def _old_value(req: Requirement, field_name: str) -> Any:
+    """A stored value as the history keeps it: the area's code, not its id."""
+    return req.area.code if field_name == "area_id" else getattr(req, field_name)
+
+
+def _new_value(values: dict[str, Any], field_name: str) -> Any:
+    return values["area_code"] if field_name == "area_id" else values[field_name]
 
 
 def _copy_into(table: sa.Table, records: list[dict[str, Any]]) -> None:

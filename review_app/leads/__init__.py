@@ -13,7 +13,7 @@ def _navigation() -> dict[str, bool]:
         return {}
     leads = permissions.lead_area_ids(current_user)
     return {"nav_my_work": bool(permissions.proposing_area_ids(current_user)),
-            "nav_queue": bool(leads),
+            "nav_queue": permissions.can_use_queue(current_user),
             "nav_areas": bool(leads) or current_user.sees_all_areas}
 
 

@@ -37,7 +37,7 @@ from review_app.requirements.routes import (
     issuing_bodies,
     parse_filters,
 )
-from review_app.reviews import workflow
+from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 
 bp = Blueprint("leads", __name__)
@@ -58,15 +58,19 @@ def _areas(ids: set[int] | None) -> list[Area]:
 @bp.get("/queue")
 @login_required
 def queue():
-    """Proposals waiting for this lead, oldest first, with what is needed to decide them."""
-    lead_areas = permissions.lead_area_ids(current_user)
-    permissions.require(bool(lead_areas), current_user, "queue", "queue")
-    areas = _areas(lead_areas)
-    people = assignable_people(lead_areas)
+    """Proposals waiting for this lead, oldest first, with what is needed to decide them.
+
+    An admin's queue holds the proposals no lead can decide (see ``permissions.can_decide``).
+    """
+    permissions.require(permissions.can_use_queue(current_user), current_user, "queue",
+                        "queue")
+    scope = queue_area_ids()
+    areas = _areas(scope)
+    people = assignable_people(scope)
     filters = parse_filters(request.args, areas, people)
     page, status = None, 200
     if not filters.errors:
-        where = [Requirement.area_id.in_(lead_areas), Requirement.state == State.PROPOSED,
+        where = [permissions.decidable_filter(current_user), Requirement.state == State.PROPOSED,
                  *filters.where(current_user.id)]
         try:
             page = listing.fetch_page(db.session, where, "waiting",
@@ -87,9 +91,40 @@ def queue():
                 if p.review_round == rounds[p.requirement_id]:
                     proposals.setdefault(p.requirement_id, []).append(p)
     return render_template("leads/queue.html", page=page, filters=filters, areas=areas,
-                           people=people, bodies=issuing_bodies(lead_areas),
+                           people=people, bodies=issuing_bodies(scope),
                            decisions=list(Decision), args=request.args, proposals=proposals,
+                           approvers=_approvers_of_own(page.rows if page else [], proposals),
                            form=FlaskForm(), max_bulk=workflow.MAX_BULK), status
+
+
+def queue_area_ids() -> set[int] | None:
+    """The areas the queue may hold: the ones the user leads; every area for an admin (the
+    proposals there that no lead can decide)."""
+    return None if current_user.is_admin else permissions.lead_area_ids(current_user)
+
+
+def _approvers_of_own(rows: list[Requirement], proposals: dict[int, list[IndependentProposal]],
+                      ) -> dict[int, str]:
+    """For each of the user's own proposals on the page, who can approve it, in words.
+    One query for the page's areas (``workflow.who_approves`` asks per requirement)."""
+    own = [r for r in rows if r.proposed_by_id == current_user.id
+           or any(p.reviewer_id == current_user.id for p in proposals.get(r.id, []))]
+    if not own:
+        return {}
+    leads: dict[int, list[User]] = {}
+    for area_id, user in db.session.execute(
+            sa.select(AreaMembership.area_id, User)
+            .join(User, User.id == AreaMembership.user_id)
+            .where(AreaMembership.area_id.in_({r.area_id for r in own}),
+                   AreaMembership.role == AreaRole.LEAD, User.active)
+            .order_by(User.display_name)):
+        leads.setdefault(area_id, []).append(user)
+    result = {}
+    for r in own:
+        took_part = {r.proposed_by_id, *(p.reviewer_id for p in proposals.get(r.id, []))}
+        result[r.id] = workflow.approvers_label(
+            [u for u in leads.get(r.area_id, []) if u.id not in took_part])
+    return result
 
 
 def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
@@ -148,7 +183,10 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
 
 
 def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], str], back: str):
-    """Commit and show what was done and what was skipped, with why."""
+    """Commit, then show what was done, one row each, and what was skipped, with why."""
+    # Read before the commit expires them: afterwards each row would cost a query.
+    done = [_row(r) for r in outcome.done]
+    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
     try:
         db.session.commit()
     except StaleDataError:
@@ -156,17 +194,58 @@ def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], st
         flash(_("Some of these requirements changed while the action ran; nothing was saved. "
                 "Try again."), "error")
         return redirect(back)
-    if outcome.done:
-        flash(done_message(len(outcome.done)), "success")
-    return render_template("leads/bulk_result.html", outcome=outcome, back=back)
+    heading = done_message(len(done)) if done else None
+    if heading:
+        flash(heading, "success")
+    return _show_result({"done": done, "skipped": skipped, "heading": heading, "back": back})
+
+
+def _bulk_refused(error: str, back: str, status: int = 422):
+    """Nothing was changed: say why on the result page."""
+    db.session.rollback()
+    return _show_result({"error": str(error), "back": back}, status)
+
+
+def _show_result(result: dict, status: int = 200):
+    """Post/Redirect/Get: keep the result for this person and send them to it, so reloading
+    the page shows it again and does not send the bulk action a second time. Without Redis,
+    the result answers in place (with ``status``)."""
+    token = drafts.save(current_user.id, "bulk", result)
+    if token is None:
+        return _render_result(result), status
+    return redirect(url_for("leads.bulk_result", token=token), 303)
+
+
+def _render_result(result: dict) -> str:
+    outcome = workflow.BulkOutcome(done=result.get("done") or [],
+                                   skipped=[tuple(pair) for pair in result.get("skipped") or []])
+    return render_template("leads/bulk_result.html", outcome=outcome, back=result["back"],
+                           error=result.get("error"), done_heading=result.get("heading"))
+
+
+@bp.get("/bulk/<token>")
+@login_required
+def bulk_result(token: str):
+    """The result of a bulk action this person just took (kept a few hours)."""
+    result = drafts.load(token, current_user.id, "bulk")
+    if result is None:
+        flash(_("That result is no longer kept; here is the list as it is now."), "info")
+        return redirect(url_for("leads.queue") if permissions.can_use_queue(current_user)
+                        else url_for("requirements.index"))
+    return _render_result(result)
+
+
+def _row(req: Requirement) -> dict[str, object]:
+    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
 
 
 @bp.post("/queue/decide")
 @login_required
 def decide_many():
     """Approve or return the selected proposals (or all matching the filter) at once."""
-    lead_areas = permissions.lead_area_ids(current_user)
-    permissions.require(bool(lead_areas), current_user, "bulk-decide", "queue")
+    permissions.require(permissions.can_use_queue(current_user), current_user, "bulk-decide",
+                        "queue")
+    scope = queue_area_ids()
     back = url_for("leads.queue", **{k: v for k, v in request.form.items()
                                      if k in FILTER_FIELDS and v})
     action = {"approve": Action.APPROVE, "return": Action.RETURN}.get(request.form.get("action"))
@@ -174,19 +253,18 @@ def decide_many():
     if action is None:
         flash(_("Nothing was saved: choose approve or return."), "error")
         return redirect(back), 303
-    rows, seen, error = _selected(request.form, [Requirement.area_id.in_(lead_areas),
+    rows, seen, error = _selected(request.form, [permissions.decidable_filter(current_user),
                                                  Requirement.state == State.PROPOSED],
-                                  lead_areas)
+                                  scope)
     if error is None and len(comment) > workflow.MAX_TEXT:
         error = _("The text is too long (at most %(n)d characters).", n=workflow.MAX_TEXT)
     if error:
-        return render_template("leads/bulk_result.html", error=error, back=back), 422
+        return _bulk_refused(error, back)
     try:
         outcome = workflow.decide_many(rows, current_user, action=action, comment=comment,
                                        seen_versions=seen)
     except workflow.WorkflowError as exc:
-        db.session.rollback()
-        return render_template("leads/bulk_result.html", error=exc.message, back=back), 422
+        return _bulk_refused(exc.message, back)
     if action == Action.APPROVE:
         def message(n: int) -> str:
             return ngettext("Approved %(num)d requirement.", "Approved %(num)d requirements.", n)

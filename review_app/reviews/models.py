@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -29,6 +29,9 @@ class Action(enum.StrEnum):
     COMMENT = "comment"
     #: An import replaced the text; the event keeps the old one (``text``) and the new one.
     WORDING_CHANGED = "wording_changed"
+    #: An import changed other fields (cost, title, legal basis ...) but not the text; the
+    #: event's ``changes`` holds each one, old and new.
+    IMPORT_CHANGED = "import_changed"
 
 
 class AppendOnlyError(RuntimeError):
@@ -60,6 +63,10 @@ class ReviewEvent(db.Model):
     deviation_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     #: For assignment events: who the requirement was given to.
     assignee_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: What an import changed besides the text: ``{column name: [old, new]}`` in the import
+    #: file's column order (``area_code`` for the area). The text itself is in ``text`` (old)
+    #: and ``new_wording`` (new) of a WORDING_CHANGED event, as before.
+    changes: so.Mapped[dict[str, list[Any]] | None] = so.mapped_column(sa.JSON)
     #: The requirement's version this event produced.
     version: so.Mapped[int | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)

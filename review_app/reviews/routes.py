@@ -6,17 +6,18 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from review_app import permissions
 from review_app.auth.models import AreaMembership, User
 from review_app.extensions import db
 from review_app.requirements.models import Decision, Requirement, State
 from review_app.requirements.routes import history, load_requirement
-from review_app.reviews import workflow
+from review_app.reviews import drafts, lists, workflow
 from review_app.reviews.forms import (
     AssignForm,
     CommentForm,
@@ -52,11 +53,24 @@ def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
                        unsaved: str | None = None, status: int = 200):
-    """The requirement page, with whichever forms the current user may use on it."""
+    """The requirement page, with whichever forms the current user may use on it.
+
+    Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
+    """
     can_propose = (permissions.can_propose(current_user, req)
                    and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
     can_decide = (permissions.can_decide(current_user, req)
                   and req.state in workflow.ALLOWED_FROM[workflow.Action.APPROVE])
+    if error is None and request.method == "GET" and (draft := drafts.load(
+            request.args.get("draft"), current_user.id, f"requirement:{req.id}")):
+        error, unsaved = draft.get("error"), draft.get("unsaved")
+        kept = _form_from_draft(draft, can_propose=can_propose, can_decide=can_decide)
+        if isinstance(kept, ProposalForm):
+            proposal_form = kept
+        elif isinstance(kept, DecisionForm):
+            decision_form = kept
+        elif kept:  # the form is gone (someone acted meanwhile): at least the text stays
+            unsaved = kept
     if can_propose and proposal_form is None:
         proposal_form = ProposalForm(formdata=None, version=req.version)
         if req.decision is not None:  # a returned proposal starts from what was proposed
@@ -75,6 +89,15 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
     if mine is not None and req.state != State.PROPOSED:
         can_propose = False  # already proposed independently in this round
     can_assign = permissions.can_assign(current_user, req.area_id) and req.state != State.APPROVED
+    own_proposal = (req.proposed_by_id == current_user.id
+                    or any(p.reviewer_id == current_user.id for p in proposals))
+    # Say beforehand who will approve (the issue: a lead's proposal in a one-lead area got
+    # stuck, and nothing warned them).
+    approvers = None
+    if can_propose and proposal_form is not None:
+        approvers = workflow.approvers_label(workflow.who_approves(req, current_user))
+    elif can_decide and own_proposal:
+        approvers = workflow.approvers_label(workflow.who_approves(req))
     return render_template(
         "requirements/detail.html", req=req, events=events,
         hidden_events=_hidden_event_ids(req, events, proposals),
@@ -82,8 +105,8 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
         decision_form=decision_form if can_decide else None,
-        own_proposal=(req.proposed_by_id == current_user.id
-                      or any(p.reviewer_id == current_user.id for p in proposals)),
+        own_proposal=own_proposal, approvers=approvers, field_label=workflow.field_label,
+        leads_area=req.area_id in permissions.lead_area_ids(current_user),
         reopen_form=(ReopenForm(formdata=None, version=req.version)
                      if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
                      else None),
@@ -93,8 +116,26 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         assignable=area_people(req.area_id) if can_assign else [],
         can_take=(req.assignee_id is None and req.state != State.APPROVED
                   and permissions.can_claim(current_user, req.area_id)),
-        error=error, unsaved=unsaved,
+        error=error, unsaved=unsaved, origin=_origin(),
     ), status
+
+
+def _form_from_draft(draft: dict, *, can_propose: bool, can_decide: bool,
+                     ) -> ProposalForm | DecisionForm | str | None:
+    """The refused form rebuilt from its draft, its fields marked as they were; only the
+    typed text when the person can no longer use that form."""
+    data = draft.get("data") or {}
+    kinds = {"proposal": (ProposalForm, can_propose), "decision": (DecisionForm, can_decide)}
+    if draft.get("form") not in kinds:
+        return None
+    form_class, usable = kinds[draft["form"]]
+    if not usable:
+        return (data.get("justification") or data.get("comment") or "").strip() or None
+    form = form_class(formdata=MultiDict(data))
+    for name, messages in (draft.get("errors") or {}).items():
+        if name in form:
+            form[name].errors = list(messages)
+    return form
 
 
 def area_people(area_id: int) -> list[User]:
@@ -104,13 +145,54 @@ def area_people(area_id: int) -> list[User]:
         .where(AreaMembership.area_id == area_id, User.active).order_by(User.display_name)))
 
 
-def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None):
-    """Re-render with the reason, marking the field it is about.
+def _origin() -> lists.Origin | None:
+    """The list the page was opened from (``from``, in the form or the address), if valid."""
+    return lists.usable(lists.parse(request.values.get("from")), current_user)
 
-    On a stale version the page shows the requirement as it is now, with fresh forms, and
-    keeps what the user typed visible so it is not lost.
+
+def _typed_text() -> str | None:
+    """Everything a person typed into the form, one text after another, for a page that can
+    no longer take that form (the requirement changed meanwhile) but must not lose it."""
+    typed = [value for name in ("justification", "deviation_reason", "new_wording", "comment",
+                                "text", "reason")
+             if (value := (request.form.get(name) or "").strip())]
+    return "\n\n".join(typed)[:drafts.MAX_VALUE * 2] or None
+
+
+def _draft(exc: workflow.WorkflowError,
+           form: ProposalForm | DecisionForm | None) -> dict[str, object]:
+    """What the requirement page needs to show the refusal again: why, and the form as typed
+    (with its marked fields), or -- when the requirement changed meanwhile -- the typed text."""
+    message = str(exc.message)
+    if isinstance(exc, workflow.StaleVersion) or form is None:
+        return {"error": message, "unsaved": _typed_text()}
+    errors = {name: [str(e) for e in found] for name, found in form.errors.items()
+              if name in form and isinstance(found, list | tuple)}
+    if exc.field and exc.field in form:
+        errors.setdefault(exc.field, []).append(message)
+    return {"error": message,
+            "form": "proposal" if isinstance(form, ProposalForm) else "decision",
+            "data": drafts.clip({k: v for k, v in request.form.items()
+                                 if k in form and k != "csrf_token"}),
+            "errors": errors}
+
+
+def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None):
+    """Answer a refused form with Post/Redirect/Get: keep the reason and what was typed as a
+    short-lived draft, and send the person to the requirement page, which shows both. The
+    address bar then holds the page, not the form's POST address, so a reload does not send
+    the form again.
+
+    A permission refusal answers in place instead, with 403 (DESIGN.md: a denied action
+    answers 403); so does every refusal when drafts cannot be kept (Redis unreachable): the
+    page is not lost, only reload-safety. (A form without a valid CSRF token never gets here:
+    CSRFProtect refuses it first, so no one else's text is offered back as a draft.)
     """
     db.session.rollback()
+    if not isinstance(exc, workflow.PermissionDenied):
+        token = drafts.save(current_user.id, f"requirement:{req_id}", _draft(exc, form))
+        if token is not None:
+            return redirect(lists.detail_url(req_id, _origin(), draft=token), 303)
     req = load_requirement(req_id)
     if isinstance(exc, workflow.StaleVersion) or form is None:
         unsaved = None
@@ -125,17 +207,35 @@ def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | Deci
 
 
 def _transition(requirement_id: int, req: Requirement, form: ProposalForm | DecisionForm | None,
-                change: Callable[[], str]):
+                change: Callable[[], str], *, go_on: bool = True):
     """Run one workflow transition (``change`` returns the success message), commit once, and
-    answer: back to the requirement, or the page again with why nothing was saved."""
+    answer: on to the next item of the list the page was opened from (``go_on``), else back
+    to the requirement; or, refused, the page again with why nothing was saved."""
+    origin = _origin()
+    # Where it stood in the list before the change moves it (its state, its time of change).
+    place = lists.Place(origin, current_user, req) if origin and go_on else None
     try:
         message = change()
     except workflow.WorkflowError as exc:
         return _refused(requirement_id, exc, form)
     if stale := _commit_or_stale(req):
         return _refused(requirement_id, stale, form)
-    flash(message, "success")
-    return redirect(url_for("requirements.detail", requirement_id=requirement_id))
+    if place is None:
+        flash(message, "success")
+        return redirect(lists.detail_url(requirement_id, origin))
+    return _go_on(place, message)
+
+
+def _go_on(place: lists.Place, done: str):
+    """Open the next requirement of the list that the person can act on, or the list itself
+    when none is left; one message says what was done and where they are now."""
+    following = place.next()
+    if following is None:
+        flash(done + " " + _("Nothing more in this list is waiting for you."), "success")
+        return redirect(place.origin.url())
+    flash(done + " " + _("Next in your list: %(code)s %(title)s.", code=following.code,
+                         title=following.title), "success")
+    return redirect(lists.detail_url(following.id, place.origin))
 
 
 def _commit_or_stale(req: Requirement) -> workflow.StaleVersion | None:
@@ -155,9 +255,8 @@ def propose(requirement_id: int):
     permissions.require(permissions.can_propose(current_user, req), current_user, "propose", req)
     form = ProposalForm()
     if not form.validate():
-        return render_requirement(req, proposal_form=form, status=422,
-                                  error=_("The proposal was not saved: correct the fields "
-                                          "marked below."))
+        return _refused(requirement_id, workflow.WorkflowError(
+            _("The proposal was not saved: correct the fields marked below.")), form)
     tests = workflow.Tests(legal=form.legal.data == "yes", necessary=form.necessary.data == "yes",
                            business_friendly=form.business_friendly.data == "yes")
 
@@ -180,8 +279,8 @@ def decide(requirement_id: int):
     permissions.require(permissions.can_decide(current_user, req), current_user, "decide", req)
     form = DecisionForm()
     if not form.validate() or form.action.data not in ("approve", "return"):
-        return render_requirement(req, decision_form=form, status=422,
-                                  error=_("Nothing was saved: choose approve or return."))
+        return _refused(requirement_id, workflow.WorkflowError(
+            _("Nothing was saved: choose approve or return.")), form)
     chosen = request.form.get("chosen_proposal", "")
 
     def change() -> str:
@@ -205,15 +304,16 @@ def reopen(requirement_id: int):
     permissions.require(permissions.can_reopen(current_user, req), current_user, "reopen", req)
     form = ReopenForm()
     if not form.validate():
-        return render_requirement(req, status=422, error=" ".join(
-            map(str, [*form.reason.errors, *form.version.errors])) or _("Nothing was saved."))
+        return _refused(requirement_id, workflow.WorkflowError(" ".join(
+            map(str, [*form.reason.errors, *form.version.errors])) or _("Nothing was saved.")),
+            None)
 
     def change() -> str:
         workflow.reopen(req, current_user, reason=form.reason.data,
                         seen_version=form.version.data)
         return _("The decision was reopened and returned to the reviewers.")
 
-    return _transition(requirement_id, req, None, change)
+    return _transition(requirement_id, req, None, change, go_on=False)
 
 
 @bp.post("/requirements/<int:requirement_id>/comment")
@@ -222,14 +322,15 @@ def comment(requirement_id: int):
     req = load_requirement(requirement_id)
     form = CommentForm()
     if not form.validate():
-        return render_requirement(req, status=422, error=" ".join(map(str, form.text.errors)))
+        return _refused(requirement_id, workflow.WorkflowError(
+            " ".join(map(str, form.text.errors)) or _("Nothing was saved.")), None)
     try:
         workflow.comment(req, current_user, form.text.data)
     except workflow.WorkflowError as exc:
         return _refused(requirement_id, exc, None)
     db.session.commit()
     flash(_("Your comment was added to the history."), "success")
-    return redirect(url_for("requirements.detail", requirement_id=req.id) + "#history")
+    return redirect(lists.detail_url(req.id, _origin()) + "#history")
 
 
 @bp.post("/requirements/<int:requirement_id>/assign")
@@ -258,4 +359,4 @@ def assign(requirement_id: int):
         return _refused(requirement_id, exc, None)
     db.session.commit()
     flash(_("Assignment saved."), "success")
-    return redirect(url_for("requirements.detail", requirement_id=req.id))
+    return redirect(lists.detail_url(req.id, _origin()))
