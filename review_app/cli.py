@@ -1,4 +1,5 @@
-"""Command-line tools for operators: ``flask --app wsgi seed-demo``, ``create-user``."""
+"""Command-line tools for operators: ``flask --app wsgi seed-demo``, ``create-user``,
+``check-history``."""
 
 from __future__ import annotations
 
@@ -39,6 +40,30 @@ def seed_demo_command(seed: int, count: int, if_empty: bool) -> None:
                + ", ".join(f"{n} {what}" for what, n in report.items()))
 
 
+@click.command("check-history")
+@click.option("--limit", default=50, show_default=True, help="Show at most this many problems.")
+def check_history_command(limit: int) -> None:
+    """Check that every requirement's review data is what its history of events says.
+
+    Exits with 1 when any differ, e.g. after a data fix or a script that wrote review data
+    without going through the workflow.
+    """
+    from review_app import consistency
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
+    found = consistency.check(db.session)
+    if not found:
+        click.echo(f"{total} requirement{'' if total == 1 else 's'} checked: "
+                   "all agree with their history.")
+        return
+    for mismatch in found[:limit]:
+        click.echo(str(mismatch))
+    more = f" (first {limit} shown)" if len(found) > limit else ""
+    click.echo(f"{len(found)} cached values of {len({m.requirement_id for m in found})} of "
+               f"{total} requirements disagree with their history{more}.", err=True)
+    raise SystemExit(1)
+
+
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
@@ -68,3 +93,4 @@ def create_user_command(email: str, display_name: str, role: str | None, languag
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(check_history_command)

@@ -10,9 +10,11 @@ costs, and a review that is partly done, with a history that explains every deci
 * **deterministic** — everything that matters comes from ``random.Random(seed)`` and a fixed
   anchor date (:data:`ANCHOR`), never from the clock, so the same seed gives the same rows
   (only password salts and session nonces differ, as they must);
-* **consistent** — each requirement's review data is exactly the cache of its latest review
-  events, its ``version`` is its number of events + 1, decisions agree with the three tests and
-  approvals respect the four-eyes principle (the approving lead never made the proposal);
+* **made of real events** — each requirement's review data (state, proposal, decision,
+  assignee, round, version) is exactly what replaying its events gives, as the workflow would
+  have written them: an assignee has its assignment event, assignments keep the version, a
+  return opens a round (:func:`review_app.consistency.check` finds none that differ); decisions
+  agree with the three tests and approvals respect the four-eyes principle;
 * **fast** — rows are built in Python and written with one bulk insert per table, with primary
   keys chosen here so that events can refer to their requirements without reading them back;
   10,000 requirements and their history take a second or two on SQLite.
@@ -589,7 +591,7 @@ def _build_requirements(session: so.Session, writer: _Writer, area_ids: dict[str
             history = _review(writer, staff[area.code], req_id, text, kazakh, cost,
                               reviewed_share)
             row.update(history.cache)
-            row["version"] = len(history.events) + 1
+            row["version"] = max((e["version"] for e in history.events), default=1)
             row["updated_at"] = history.events[-1]["created_at"] if history.events else created
             requirements.append(row)
             events += history.events
@@ -615,20 +617,39 @@ _EVENT_DEFAULTS: Row = {
 }
 
 
+def _assignment(rng: random.Random, team: _Staff, req_id: int, assignee: int, state: State,
+                version: int, at: datetime) -> Row:
+    """The event of giving a requirement to ``assignee``: mostly the lead's doing, sometimes
+    the reviewer took it; like every assignment it keeps the requirement's version."""
+    actor = rng.choice(team.leads) if team.leads and rng.random() < 0.7 else assignee
+    return dict(_EVENT_DEFAULTS, requirement_id=req_id, action=Action.ASSIGN, actor_id=actor,
+                from_state=state, to_state=state, assignee_id=assignee, version=version,
+                created_at=_at(at))
+
+
 def _review(writer: _Writer, team: _Staff, req_id: int, text: str, kazakh: bool,
             cost: int | None, reviewed_share: float) -> _History:
-    """Pick a state for one requirement and write the events that lead to it."""
+    """Pick a state for one requirement and write the events that lead to it.
+
+    The requirement's review columns are only ever set from those events, as the workflow
+    would set them (review_app.consistency checks it), so the demo has no state that real
+    work could not have produced.
+    """
     rng = writer.rng
     cache: Row = {
         "state": State.UNREVIEWED, "decision": None, "justification": None, "test_legal": None,
         "test_necessary": None, "test_business_friendly": None, "deviation_reason": None,
         "new_wording": None, "proposed_by_id": None, "proposed_at": None,
-        "decided_by_id": None, "decided_at": None, "assignee_id": None,
+        "decided_by_id": None, "decided_at": None, "assignee_id": None, "review_round": 1,
     }
     if not (team.reviewers and team.leads) or rng.random() >= reviewed_share:
-        if team.reviewers and rng.random() < 0.24:
-            cache["assignee_id"] = rng.choice(team.reviewers)
-        return _History(cache, [])
+        events: list[Row] = []
+        if team.reviewers and rng.random() < 0.24:  # given out, not started yet
+            assignee = rng.choice(team.reviewers)
+            at = ANCHOR - timedelta(seconds=rng.uniform(3600, 60 * 86400))
+            events.append(_assignment(rng, team, req_id, assignee, State.UNREVIEWED, 1, at))
+            cache["assignee_id"] = assignee
+        return _History(cache, events)
 
     roll = rng.random()
     state = (State.PROPOSED if roll < 15 / 45 else State.RETURNED if roll < 20 / 45
@@ -638,6 +659,9 @@ def _review(writer: _Writer, team: _Staff, req_id: int, text: str, kazakh: bool,
     if state == State.APPROVED and team.former and rng.random() < 0.15:
         proposer = rng.choice(team.former)
     lead = rng.choice(team.leads)
+    # Most work was given to (or taken by) the reviewer who then proposed; the others were
+    # proposed without an assignment, which the workflow allows too.
+    assigned = proposer in team.reviewers and rng.random() < 0.6
 
     # Gaps between the steps, then a start that keeps everything in the last 60 days.
     steps = [Action.PROPOSE]
@@ -652,15 +676,21 @@ def _review(writer: _Writer, team: _Staff, req_id: int, text: str, kazakh: bool,
     moment = ANCHOR - timedelta(hours=1) - span - timedelta(
         seconds=rng.uniform(0, (timedelta(days=60) - span).total_seconds()))
 
+    events = []
+    if assigned:
+        given_at = moment - timedelta(hours=rng.uniform(1, 24 * 5))
+        events.append(_assignment(rng, team, req_id, proposer, State.UNREVIEWED, 1, given_at))
+        cache["assignee_id"] = proposer
     first_decision = _decision(rng)
-    events: list[Row] = []
     current = State.UNREVIEWED
+    version = 1
     for step_index, action in enumerate(steps):
         if step_index:
             moment += gaps[step_index - 1]
         at = _at(moment)
+        version += 1
         event: Row = dict(_EVENT_DEFAULTS, requirement_id=req_id, action=action,
-                          from_state=current, version=len(events) + 2, created_at=at)
+                          from_state=current, version=version, created_at=at)
         if action == Action.PROPOSE:
             # A resubmission mostly keeps the decision and strengthens the justification.
             decision = (first_decision if step_index == 0 or rng.random() < 0.6
@@ -684,12 +714,11 @@ def _review(writer: _Writer, team: _Staff, req_id: int, text: str, kazakh: bool,
             comment = (writer.return_comment() if action == Action.RETURN
                        else rng.choice(APPROVAL_COMMENTS) if rng.random() < 0.3 else None)
             cache.update(decided_by_id=lead, decided_at=at)
+            if action == Action.RETURN:  # a return opens the next review round
+                cache["review_round"] += 1
             event.update(actor_id=lead, decision=cache["decision"], text=comment)
         event["to_state"] = current
         events.append(event)
 
     cache["state"] = current
-    if rng.random() < 0.6:
-        cache["assignee_id"] = proposer if proposer in team.reviewers else rng.choice(
-            team.reviewers)
     return _History(cache, events)
