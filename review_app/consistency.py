@@ -125,7 +125,7 @@ def _same(column: str, cached: Any, replayed: Any) -> bool:
 def check(session: so.Session, requirement_ids: Iterable[int] | None = None) -> list[Mismatch]:
     """Every disagreement between requirements' cached review data and their events.
 
-    Two queries whatever the number of requirements (10,000 take well under a second), so it
+    Two queries whatever the number of requirements (10,000 take about a second), so it
     can run after a seed or an import. ``requirement_ids`` limits it to some requirements.
     """
     reqs = sa.select(Requirement.id, Requirement.code,
