@@ -2,52 +2,62 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# What is installed, one stamp per extra: `run` installs only what serving needs (the app and
+# an embedded Redis), `test` the test tools too (pytest, Playwright, ...), once each.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: run test install translations extract migrate seed worker lint bench clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-install: $(STAMP) translations
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[run]'
+	@touch $@
 
-translations: $(STAMP)
+# dev includes run, so it stamps both.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@ $(RUN_STAMP)
+
+install: $(DEV_STAMP) translations
+
+translations: $(RUN_STAMP)
 	@$(BIN)/pybabel -q compile -d review_app/translations
 
 ## Refresh the catalogs after adding or changing user-facing strings, then translate ru and kk
-extract: $(STAMP)
+extract: $(DEV_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
 	  -k lazy_pgettext:1c,2 -o review_app/translations/messages.pot .
 	$(BIN)/pybabel update -i review_app/translations/messages.pot -d review_app/translations \
 	  --no-fuzzy-matching
 
-migrate: install
-	@mkdir -p instance
-	$(BIN)/flask db upgrade
+## Compile changed translations and bring the database to the newest schema
+migrate: $(RUN_STAMP)
+	$(BIN)/flask prepare --no-seed
 
-seed: migrate
-	$(BIN)/flask seed-demo --if-empty
+## The same, and demo data in an empty database
+seed: $(RUN_STAMP)
+	$(BIN)/flask prepare
 
-## Set up everything, add demo data on first run, serve on http://127.0.0.1:5000
-## A background worker (summaries, imports) runs next to the server and stops with it.
-run: seed
-	@echo "Open http://127.0.0.1:5000 — demo accounts are listed in README.md (password demo12345)."
-	@$(BIN)/python -m workers & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+## Set up what running needs, add demo data on first run, serve on http://$(HOST):$(PORT)
+## (`make run PORT=5057` for another port). One process prepares and serves; a background
+## worker (summaries, imports) and the embedded Redis run beside it and stop with it (Ctrl-C).
+run: $(RUN_STAMP)
+	@$(BIN)/flask dev --host $(HOST) --port $(PORT)
 
 ## Set up everything and run the whole test suite (SQLite, then PostgreSQL when reachable)
 test: install
 	@bash scripts/test
 
-worker: install
+worker: $(RUN_STAMP)
 	$(BIN)/python -m workers
 
-lint: install
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 bench: install

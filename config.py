@@ -48,6 +48,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
 
+    if production and not env.get("REDIS_URL", "").strip():
+        raise ConfigError(
+            "APP_ENV=production needs REDIS_URL set to the Redis server the web processes and "
+            "workers share (for example redis://redis.internal:6379/0); the embedded Redis is "
+            "for development only."
+        )
+
     database_url = env.get("DATABASE_URL", "")
     return {
         "APP_ENV": app_env,

@@ -1,4 +1,5 @@
-"""Command-line tools for operators: ``flask --app wsgi seed-demo``, ``create-user``."""
+"""Command-line tools for operators: ``flask --app wsgi seed-demo``, ``create-user``,
+``check-history``; and for developers ``prepare`` and ``dev`` (what ``make run`` runs)."""
 
 from __future__ import annotations
 
@@ -6,37 +7,108 @@ import time
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
 
+#: The demo data set ``make run`` adds to an empty database.
+DEMO_SEED, DEMO_SIZE = 2026, 10_000
+
 
 @click.command("seed-demo")
-@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
-@click.option("--requirements", "count", default=10_000, show_default=True,
+@click.option("--seed", default=DEMO_SEED, show_default=True,
+              help="Random seed (same seed, same data).")
+@click.option("--requirements", "count", default=DEMO_SIZE, show_default=True,
               type=click.IntRange(1, 2_000_000), help="How many requirements to create.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
 def seed_demo_command(seed: int, count: int, if_empty: bool) -> None:
     """Fill an empty database with 44 areas, demo accounts and realistic requirements."""
-    from review_app import demo
-
-    if db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)):
-        if if_empty:
-            click.echo("The database already has data; demo data not added.")
-            return
+    if _has_requirements() and not if_empty:
         raise click.ClickException(
             "The database already has requirements; demo data is only added to an empty one.")
     started = time.perf_counter()
+    report = seed_demo_if_empty(seed=seed, count=count)
+    if report is None:
+        click.echo("The database already has data; demo data not added.")
+        return
+    click.echo(f"Demo data created in {time.perf_counter() - started:.1f} s: "
+               + ", ".join(f"{n} {what}" for what, n in report.items()))
+
+
+def _has_requirements() -> bool:
+    return db.session.scalar(sa.select(Requirement.id).limit(1)) is not None
+
+
+def seed_demo_if_empty(*, seed: int = DEMO_SEED, count: int = DEMO_SIZE) -> dict[str, int] | None:
+    """Add and commit the demo data set unless there are requirements already (then None).
+
+    :raise click.ClickException: a demo account's email is taken (the message says which).
+    """
+    from review_app import demo
+
+    if _has_requirements():
+        return None
     try:
         report = demo.seed_demo(db.session, seed=seed, requirement_count=count)
     except ValueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Demo data created in {time.perf_counter() - started:.1f} s: "
-               + ", ".join(f"{n} {what}" for what, n in report.items()))
+    return report
+
+
+@click.command("prepare")
+@click.option("--no-seed", is_flag=True, help="Do not add demo data to an empty database.")
+def prepare_command(no_seed: bool) -> None:
+    """Get ready to serve in one step: compile changed translations, migrate the database to
+    the newest schema, add demo data if it is empty."""
+    from review_app import devserver
+
+    for line in devserver.prepare(current_app._get_current_object(), seed=not no_seed):
+        click.echo(line.capitalize() + ".")
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-worker", is_flag=True, help="Serve without a background worker.")
+def dev_command(host: str, port: int, no_worker: bool) -> None:
+    """Development: prepare (as ``flask prepare``), then serve with a background worker and,
+    without REDIS_URL, an embedded Redis; all of them stop together."""
+    from review_app import devserver
+
+    app = current_app._get_current_object()
+    redis_ready = devserver.start_redis_in_background(app)
+    for line in devserver.prepare(app):
+        click.echo(line.capitalize() + ".")
+    redis_ready.join()
+    devserver.serve(app, host=host, port=port, worker=not no_worker)
+
+
+@click.command("check-history")
+@click.option("--limit", default=50, show_default=True, help="Show at most this many problems.")
+def check_history_command(limit: int) -> None:
+    """Check that every requirement's review data is what its history of events says.
+
+    Exits with 1 when any differ, e.g. after a data fix or a script that wrote review data
+    without going through the workflow.
+    """
+    from review_app import consistency
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
+    found = consistency.check(db.session)
+    if not found:
+        click.echo(f"{total} requirement{'' if total == 1 else 's'} checked: "
+                   "all agree with their history.")
+        return
+    for mismatch in found[:limit]:
+        click.echo(str(mismatch))
+    more = f" (first {limit} shown)" if len(found) > limit else ""
+    click.echo(f"{len(found)} cached values of {len({m.requirement_id for m in found})} of "
+               f"{total} requirements disagree with their history{more}.", err=True)
+    raise SystemExit(1)
 
 
 @click.command("create-user")
@@ -68,3 +140,6 @@ def create_user_command(email: str, display_name: str, role: str | None, languag
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(check_history_command)
+    app.cli.add_command(prepare_command)
+    app.cli.add_command(dev_command)

@@ -93,7 +93,8 @@ def test_production_refuses_to_start_without_a_real_secret_key():
         config.from_env({"APP_ENV": "production", "SECRET_KEY": config.DEV_SECRET_KEY})
     with pytest.raises(config.ConfigError):
         config.from_env({"APP_ENV": "production", "SECRET_KEY": "short"})
-    settings = config.from_env({"APP_ENV": "production", "SECRET_KEY": "k" * 40})
+    settings = config.from_env({"APP_ENV": "production", "SECRET_KEY": "k" * 40,
+                                "REDIS_URL": "redis://redis.internal:6379/0"})
     assert settings["SESSION_COOKIE_SECURE"] is True
 
 

@@ -14,6 +14,7 @@ from redis import Redis
 from rq import Worker
 from rq.cron import CronScheduler
 
+from config import ConfigError
 from review_app import create_app
 from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
@@ -35,11 +36,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown queue {', '.join(unknown)}; known: {', '.join(QUEUES)}")
     args.queues = args.queues or list(QUEUES)
 
-    app = create_app()
-    # A plain client on the app's Redis (the embedded server's socket in development): RQ
-    # opens more connections of its connection's class, and more embedded clients would start
-    # more embedded servers.
-    connection = Redis.from_url(redis_url_for_workers(app))
+    try:
+        app = create_app()
+        # A plain client on the app's Redis (the embedded server's socket in development): RQ
+        # opens more connections of its connection's class, and more embedded clients would
+        # start more embedded servers.
+        connection = Redis.from_url(redis_url_for_workers(app))
+    except ConfigError as exc:  # say what to set, not a traceback
+        parser.exit(2, f"{parser.prog}: {exc}\n")
     if args.cron:
         run_cron(app, parser, connection)
         return
