@@ -3,8 +3,8 @@ the audit log.
 
 A cursor is the last row's sort values, as JSON in URL-safe base64. It comes back in a link
 anyone can edit, so :func:`decode` checks every value against the kind its list expects and
-refuses what a database would choke on: integers beyond 64 bits, non-dates, dates with a time
-zone (the columns are naive UTC), text with control characters.
+refuses what a database would choke on: ids past ``integer``, numbers past ``bigint``,
+non-dates, dates with a time zone (the columns are naive UTC), text with control characters.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from review_app.validation import MAX_INT64, has_control_characters
+from review_app.validation import MAX_INT32, MAX_INT64, has_control_characters
 
 #: Longer than any cursor a page makes (a 500-character title is ~700 characters encoded).
 MAX_TOKEN = 2000
 
-#: What a position of a cursor holds: "int", "str", "datetime", or one of a few fixed strings.
+#: What a position of a cursor holds: "id" (an ``integer`` id), "int" (a ``bigint``), "str",
+#: "datetime", or one of a few fixed strings.
 Kind = str | Collection[str]
 
 
@@ -36,9 +37,10 @@ def encode(*values: Any) -> str:
 
 
 def _checked(kind: Kind, value: Any) -> Any:
-    if kind == "int":
+    if kind in ("id", "int"):
         # bool is an int to Python, never to a cursor.
-        if type(value) is not int or not -MAX_INT64 - 1 <= value <= MAX_INT64:
+        low, high = (0, MAX_INT32) if kind == "id" else (-MAX_INT64 - 1, MAX_INT64)
+        if type(value) is not int or not low <= value <= high:
             raise BadCursor(value)
         return value
     if kind == "str":

@@ -9,10 +9,11 @@ Three rules every request meets before any view runs or any SQL is sent:
   parameters that no form sees; forms built on :class:`AppForm`/:class:`FilterForm` refuse
   them too, so a filter form can report the problem in place, on its own page (see
   :func:`reports_own_filter_errors`).
-* **Numbers are ASCII digits within 64 bits.** ``'²'.isdigit()`` is true and ``int('²')``
-  fails; a 20-digit id overflows SQLite. :func:`parse_int`/:func:`parse_id` are the only way
-  text becomes a number here, and the ``int`` URL converter is bounded the same way (a larger
-  id is a 404, like any other id that does not exist).
+* **Numbers are ASCII digits within the column's range.** ``'²'.isdigit()`` is true and
+  ``int('²')`` fails; a 20-digit id overflows SQLite, and PostgreSQL refuses anything past
+  2^31-1 for an ``integer`` id. :func:`parse_int`/:func:`parse_id` are the only way text
+  becomes a number here, and the ``int`` URL converter is bounded the same way (a larger id
+  is a 404, like any other id that does not exist).
 * **Dates a calendar can show.** :func:`parse_day` refuses years outside
   :data:`FIRST_DAY`..:data:`LAST_DAY` (year 1 and 9999 overflowed when shifted to UTC).
 """
@@ -34,7 +35,9 @@ from wtforms.validators import StopValidation
 #: C0 control characters except tab, LF and CR (which text areas legitimately send).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-#: Ids and counters are signed 64-bit in PostgreSQL and SQLite; nothing larger is an id.
+#: Every id and version column is a PostgreSQL ``integer``: nothing larger is an id.
+MAX_INT32 = 2**31 - 1
+#: ``bigint`` columns (costs, sizes), and the most SQLite stores in any integer column.
 MAX_INT64 = 2**63 - 1
 
 #: The widest range of days a date filter accepts. Wider than any record can carry, narrow
@@ -59,11 +62,11 @@ def control_character_message(name: str) -> str:
 
 # Numbers ------------------------------------------------------------------------------------
 
-def parse_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_INT64) -> int | None:
+def parse_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_INT32) -> int | None:
     """``text`` as an integer in ``minimum..maximum``, or None.
 
     Only ASCII digits count (``'²'``, ``'٣'`` and ``'1_000'`` are not numbers here), so
-    whatever passes fits a 64-bit column.
+    whatever passes fits an ``integer`` column unless a larger ``maximum`` is asked for.
     """
     text = (text or "").strip()
     if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
@@ -73,21 +76,22 @@ def parse_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_INT64) -
 
 
 def parse_id(text: str | None) -> int | None:
-    """A row id (1 .. 2^63-1) from text, or None."""
+    """A row id (1 .. 2^31-1) from text, or None."""
     return parse_int(text, minimum=1)
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` in URLs: ASCII digits, at most 2^63-1; anything else does not match (404).
+    """``<int:...>`` in URLs: ASCII digits, at most 2^31-1 (every id column is ``integer``);
+    anything else does not match (404).
 
-    Werkzeug's own converter takes any length (``\\d`` also matches other scripts' digits),
-    and SQLite raises on an id that does not fit 64 bits.
+    Werkzeug's own converter takes any length (``\\d`` also matches other scripts' digits);
+    SQLite raises on an id past 64 bits, PostgreSQL on one past 2^31-1.
     """
 
     regex = r"[0-9]{1,19}"
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = MAX_INT64, signed: bool = False) -> None:  # noqa: A002
+                 max: int | None = MAX_INT32, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits, min, max, signed)
         if signed:
             self.regex = r"-?[0-9]{1,19}"

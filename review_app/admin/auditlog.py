@@ -381,7 +381,7 @@ def encode_cursor(item: Item) -> str:
 
 def decode_cursor(token: str) -> tuple[datetime, str, int]:
     """:raise BadCursor: not a cursor this page made."""
-    when, source, row_id = keyset.decode(token, "datetime", (AUDIT, REVIEW), "int")
+    when, source, row_id = keyset.decode(token, "datetime", (AUDIT, REVIEW), "id")
     return when, source, row_id
 
 

@@ -1,9 +1,10 @@
 """Sign-in and password forms."""
 
 from flask_babel import lazy_gettext as _l
-from review_app.validation import AppForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from review_app.validation import AppForm
 
 
 class LoginForm(AppForm):

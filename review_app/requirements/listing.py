@@ -134,10 +134,12 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     else:
         stmt = stmt.options(so.load_only(*LIST_COLUMNS, Requirement.proposed_at))
     if token:
-        value, row_id = keyset.decode(token, key.kind, "int")
+        value, row_id = keyset.decode(token, key.kind, "id")
         bound = sa.tuple_(key.column, Requirement.id)
-        stmt = stmt.where(bound > sa.tuple_(sa.literal(value), sa.literal(row_id)) if ascending
-                          else bound < sa.tuple_(sa.literal(value), sa.literal(row_id)))
+        # Typed like the column: PostgreSQL would cast a bare int to ``integer`` and a cost
+        # past 2^31 would fail.
+        seen = sa.tuple_(sa.literal(value, key.column.type), sa.literal(row_id, sa.Integer))
+        stmt = stmt.where(bound > seen if ascending else bound < seen)
     order = (key.column.asc(), Requirement.id.asc()) if ascending else (
         key.column.desc(), Requirement.id.desc())
     rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())

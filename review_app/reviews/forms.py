@@ -1,12 +1,12 @@
 """Forms for proposing a decision and for the lead's approve / return."""
 
 from flask_babel import lazy_gettext as _l
-from review_app.validation import AppForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from review_app.reviews.workflow import MAX_COMMENT, MAX_TEXT, MAX_WORDING
+from review_app.validation import AppForm
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 DECISIONS = [SelectChoice("cancel", _l("Cancel")), SelectChoice("revise", _l("Revise")),

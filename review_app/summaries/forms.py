@@ -1,9 +1,10 @@
 """The form for asking for a summary."""
 
 from flask_babel import lazy_gettext as _l
-from review_app.validation import AppForm
 from wtforms import RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired
+
+from review_app.validation import AppForm
 
 FORMATS = [
     SelectChoice("xlsx", _l("Excel workbook (XLSX): a sheet per section, with charts")),

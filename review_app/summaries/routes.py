@@ -33,7 +33,7 @@ from review_app.summaries import service, storage
 from review_app.summaries.build import MEDIA_TYPES
 from review_app.summaries.forms import SummaryRequestForm
 from review_app.summaries.models import Summary
-from review_app.validation import parse_int
+from review_app.validation import parse_id
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 log = logging.getLogger("review_app.summaries")
@@ -211,8 +211,7 @@ def rows():
     _require_summaries()
     raw = request.args.get("ids", "")
     parts = [p for p in raw.split(",") if p]
-    # Summary ids are PostgreSQL ``integer``s: a number past 2^31-1 cannot be one.
-    ids = {parse_int(p, minimum=1, maximum=2**31 - 1) for p in parts[:MAX_POLL + 1]}
+    ids = {parse_id(p) for p in parts[:MAX_POLL + 1]}
     if len(parts) > MAX_POLL or None in ids:
         return jsonify(error="bad ids", message=_("“ids” must be up to %(n)d summary numbers "
                                                   "separated by commas.", n=MAX_POLL)), 400
