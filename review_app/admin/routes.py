@@ -43,7 +43,7 @@ from review_app.extensions import db
 from review_app.requirements.export import neutralise
 from review_app.requirements.models import Area, Requirement
 from review_app.time import local_zone
-from review_app.validation import reports_own_filter_errors
+from review_app.validation import FIRST_DAY, LAST_DAY, reports_own_filter_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -348,6 +348,7 @@ def audit():
         categories=auditlog.CATEGORIES, labels=auditlog.AUDIT_LABELS,
         reasons=auditlog.FAILURE_REASONS, args=request.args,
         details_text=lambda item: auditlog.describe(item.details, names),
+        first_day=FIRST_DAY.isoformat(), last_day=LAST_DAY.isoformat(),
     ), 400 if filters.errors else 200
 
 
