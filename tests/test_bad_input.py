@@ -144,7 +144,7 @@ def test_forms_refuse_control_characters_even_without_the_request_hook(app):
 
     from review_app.reviews.forms import CommentForm
 
-    with app.test_request_context("/", method="POST"):
+    with app.test_request_context("/", method="POST", headers={"Accept-Language": "en"}):
         form = CommentForm(MultiDict({"text": "a\x00b"}), meta={"csrf": False})
         assert not form.validate()
         assert "control character" in form.text.errors[0]
