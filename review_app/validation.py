@@ -183,6 +183,14 @@ def _first_bad(items: Iterable[tuple[str, str]], skip: frozenset[str] = frozense
     return None
 
 
+def _body_is_ours() -> bool:
+    """Whether the hook may read the body: only within the app-wide size limit. A larger body
+    is either refused (413) by whoever reads it first, or allowed by a view that raises the
+    limit for itself (the import upload); reading it here would refuse it too early."""
+    size, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
+    return size is not None and (limit is None or size <= limit)
+
+
 def refuse_control_characters_in_request():
     """``before_request``: a 400 naming the first field that carries a control character."""
     from review_app.errors import render_error
@@ -193,7 +201,7 @@ def refuse_control_characters_in_request():
     view = current_app.view_functions.get(request.endpoint or "")
     skip = getattr(view, "own_filter_params", frozenset())
     bad = _first_bad(request.args.items(multi=True), skip)
-    if bad is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+    if bad is None and request.method not in ("GET", "HEAD", "OPTIONS") and _body_is_ours():
         bad = _first_bad(request.form.items(multi=True))
         if bad is None:
             bad = _first_bad((key, f.filename or "") for key, f in request.files.items(multi=True))
