@@ -212,21 +212,23 @@ def test_every_parameter_every_route_reads_survives_the_known_bad_inputs(app, si
     """Every parameter name a route reads meets every known bad value, alone (so no other
     refusal hides it), sent by a role that gets as far as reading it. Routes reading the same
     name share the values between them (the list, queue and export parse one filter form);
-    each URL variable meets junk; and each parameter once carries a control character."""
+    each URL variable meets junk and a NUL; and each parameter carries a NUL and one other
+    control character."""
     read = parameters_read(app, site)
     assert len(read) > 15 and sum(map(len, read.values())) > 60  # the recorder works
     rules = {(method, text): rule for method, text, rule in routes(app)}
     for i, (method, _text, rule) in enumerate(routes(app)):
         if rule.arguments:  # one converter for all ids: a few values per route cover them
-            for n in range(i, i + 4):
-                check(site, ROLES[n % len(ROLES)], method,
-                      fill(rule, site, lambda name, real, n=n: URL_BAD[n % len(URL_BAD)]), {})
+            for n, bad in enumerate([URL_BAD[(i + j) % len(URL_BAD)] for j in range(3)]
+                                    + ["a\x00b"]):
+                check(site, ROLES[(i + n) % len(ROLES)], method,
+                      fill(rule, site, lambda name, real, bad=bad: bad), {})
     readers: dict[str, list[tuple[tuple[str, str], list[str]]]] = {}
     for route, names in sorted(read.items()):
         for key, roles in names.items():
             readers.setdefault(key, []).append((route, roles))
     for k, (key, where) in enumerate(sorted(readers.items())):
-        for n, bad in enumerate([*KNOWN_BAD, CONTROLS[k % len(CONTROLS)]]):
+        for n, bad in enumerate([*KNOWN_BAD, "a\x00b", CONTROLS[k % len(CONTROLS)]]):
             (method, text), roles = where[(n + k) % len(where)]
             url = fill(rules[(method, text)], site, lambda name, real: real[0])
             check(site, roles[n % len(roles)], method, url, {key: [bad]})
