@@ -44,9 +44,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         reviews,
         security,
         summaries,
+        validation,
     )
     from review_app.extensions import csrf, db, migrate
 
+    validation.init_app(app)  # first: bounds <int:...> before rules exist, checks input first
     database.configure_engine(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",

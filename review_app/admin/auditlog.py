@@ -9,9 +9,6 @@ pages over (time, source, id), like the requirements list.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +21,7 @@ import sqlalchemy.orm as so
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
+from review_app import keyset
 from review_app.audit import AuditAction, AuditEntry
 from review_app.auth.models import User
 from review_app.extensions import db
@@ -312,8 +310,8 @@ def describe(details: dict[str, Any] | None, names: Names) -> str:
     return "; ".join(parts)
 
 
-class BadCursor(ValueError):
-    pass
+#: Raised by :func:`fetch` for a cursor this page did not make (the app's one cursor codec).
+BadCursor = keyset.BadCursor
 
 
 @dataclass
@@ -378,25 +376,13 @@ class Item:
 
 
 def encode_cursor(item: Item) -> str:
-    raw = json.dumps([item.created_at.isoformat(), item.source, item.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return keyset.encode(item.created_at, item.source, item.id)
 
 
 def decode_cursor(token: str) -> tuple[datetime, str, int]:
     """:raise BadCursor: not a cursor this page made."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        when, source, row_id = json.loads(raw)
-        if source not in (AUDIT, REVIEW) or not isinstance(row_id, int):
-            raise BadCursor(token)
-        return datetime.fromisoformat(when), source, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadCursor(token) from exc
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    when, source, row_id = keyset.decode(token, "datetime", (AUDIT, REVIEW), "id")
+    return when, source, row_id
 
 
 def _after(created: Any, ident: Any, source: str, cursor: tuple[datetime, str, int] | None):
@@ -418,7 +404,7 @@ def _audit_side(f: AuditFilters, actions: tuple[str, ...] | None, cursor, limit:
         stmt = stmt.where(AuditEntry.action.in_([str(a) for a in actions]))
     if f.actor:
         # The email as recorded (failed sign-ins may name no account), or the person.
-        stmt = stmt.where(sa.or_(AuditEntry.actor_email.like(_like(f.actor), escape="\\"),
+        stmt = stmt.where(sa.or_(AuditEntry.actor_email.contains(f.actor, autoescape=True),
                                  AuditEntry.actor_id.in_(f.actor_ids)))
     if f.area_id is not None:
         stmt = stmt.where(AuditEntry.area_id == f.area_id)

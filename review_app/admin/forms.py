@@ -3,14 +3,25 @@ per area) by :func:`parse_memberships`, which names every value it cannot use.""
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length
 
 from review_app.auth.models import AreaRole
 from review_app.requirements.models import Area
+from review_app.validation import AppForm, BadDay, FilterForm, parse_day, parse_id, strip
 
 LANGUAGE_CHOICES = [SelectChoice("ru", "Русский"), SelectChoice("kk", "Қазақша"),
                     SelectChoice("en", "English")]
@@ -19,7 +30,7 @@ ROLE_CHOICES = [SelectChoice("", _l("None: works only in the areas below")),
                 SelectChoice("admin", _l("Administrator"))]
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter an email address.")),
                                                 Length(max=254)])
     display_name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")),
@@ -28,7 +39,7 @@ class UserForm(FlaskForm):
     global_role = SelectField(_l("Global role"), choices=ROLE_CHOICES, default="")
 
 
-class AreaForm(FlaskForm):
+class AreaForm(AppForm):
     code = StringField(_l("Code"), validators=[Length(max=8)])
     name_kk = StringField(_l("Name in Kazakh"), validators=[DataRequired(), Length(max=300)])
     name_ru = StringField(_l("Name in Russian"), validators=[DataRequired(), Length(max=300)])
@@ -38,15 +49,13 @@ class AreaForm(FlaskForm):
                                   "lead decides"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A button with the CSRF token (deactivate, reactivate, reset password)."""
 
 
 def parse_memberships(form: MultiDict, areas: list[Area]) -> tuple[dict[int, AreaRole],
                                                                    list[str]]:
     """``{area_id: role}`` from the ``area-<id>`` selects; unknown values become errors."""
-    from flask_babel import gettext as _
-
     by_id = {a.id: a for a in areas}
     memberships: dict[int, AreaRole] = {}
     errors: list[str] = []
@@ -54,7 +63,7 @@ def parse_memberships(form: MultiDict, areas: list[Area]) -> tuple[dict[int, Are
         if not key.startswith("area-") or not value:
             continue
         ident = key.removeprefix("area-")
-        area = by_id.get(int(ident)) if ident.isdigit() else None
+        area = by_id.get(parse_id(ident))
         if area is None:
             errors.append(_("Unknown area in the form (%(key)s).", key=key[:20]))
             continue
@@ -64,3 +73,50 @@ def parse_memberships(form: MultiDict, areas: list[Area]) -> tuple[dict[int, Are
             errors.append(_("Unknown role “%(value)s” for area %(code)s.", value=value[:20],
                             code=area.code))
     return memberships, errors
+
+
+#: The query parameters of the audit log (the page reports their problems itself).
+AUDIT_FILTER_PARAMS = ("kind", "who", "area", "from", "to")
+
+
+class AuditFilterForm(FilterForm):
+    """The audit log's filters (page and CSV share the query string)."""
+
+    kind = StringField(filters=[strip])
+    #: Part of a name or an email, in any case.
+    who = StringField(filters=[strip, lambda v: v.lower() if isinstance(v, str) else v])
+    area = StringField(filters=[strip])
+    since = StringField(name="from", filters=[strip])
+    until = StringField(name="to", filters=[strip])
+
+    def __init__(self, args, areas: list[Area], categories) -> None:
+        super().__init__(args)
+        self.areas = {a.code: a for a in areas}
+        self.categories = categories
+        #: The days given, once validated.
+        self.days: dict[str, date] = {}
+
+    def validate_kind(self, field) -> None:
+        if field.data and field.data not in self.categories:
+            raise ValidationError(_("Unknown kind of event “%(value)s”.", value=field.data[:30]))
+
+    def validate_who(self, field) -> None:
+        if len(field.data or "") > 254:
+            raise ValidationError(_("The person filter is too long."))
+
+    def validate_area(self, field) -> None:
+        if field.data and field.data not in self.areas:
+            raise ValidationError(_("Unknown area “%(value)s”.", value=field.data[:20]))
+
+    def _day(self, field, label: str) -> None:
+        if field.data:
+            try:
+                self.days[field.name] = parse_day(field.data, label)
+            except BadDay as exc:
+                raise ValidationError(str(exc)) from None
+
+    def validate_since(self, field) -> None:
+        self._day(field, _("From"))
+
+    def validate_until(self, field) -> None:
+        self._day(field, _("To"))

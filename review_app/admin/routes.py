@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date
+from datetime import UTC
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -30,12 +30,20 @@ from flask_login import current_user, login_required
 
 from review_app import permissions
 from review_app.admin import auditlog, service
-from review_app.admin.forms import ActionForm, AreaForm, UserForm, parse_memberships
+from review_app.admin.forms import (
+    AUDIT_FILTER_PARAMS,
+    ActionForm,
+    AreaForm,
+    AuditFilterForm,
+    UserForm,
+    parse_memberships,
+)
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.export import neutralise
 from review_app.requirements.models import Area, Requirement
 from review_app.time import local_zone
+from review_app.validation import FIRST_DAY, LAST_DAY, reports_own_filter_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -96,10 +104,12 @@ def users():
     stmt = sa.select(User).options(so.selectinload(User.memberships)).order_by(
         User.display_name, User.id)
     if q:
-        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(sa.or_(User.email.like(like, escape="\\"),
-                                 sa.func.lower(User.display_name).like(like, escape="\\"),
-                                 User.display_name.like("%" + q + "%")))
+        # "%" and "_" are letters here, not wildcards. lower() in SQL folds only ASCII on
+        # SQLite, so the name is also matched as typed (Cyrillic names keep their case).
+        stmt = stmt.where(sa.or_(User.email.contains(q.lower(), autoescape=True),
+                                 sa.func.lower(User.display_name).contains(q.lower(),
+                                                                           autoescape=True),
+                                 User.display_name.contains(q, autoescape=True)))
     if role in ("admin", "manager"):
         stmt = stmt.where(User.global_role == GlobalRole(role))
     elif role in ("lead", "reviewer"):
@@ -292,39 +302,21 @@ def area(code: str):
 # Audit log --------------------------------------------------------------------------------------
 
 def _parse_audit_filters(args, areas: list[Area]) -> auditlog.AuditFilters:
-    f = auditlog.AuditFilters()
-    if category := args.get("kind", "").strip():
-        if category in auditlog.CATEGORIES:
-            f.category = category
-        else:
-            f.errors.append(_("Unknown kind of event “%(value)s”.", value=category[:30]))
-    actor = args.get("who", "").strip().lower()
-    if len(actor) > 254:
-        f.errors.append(_("The person filter is too long."))
-    else:
-        f.actor = actor
-    if code := args.get("area", "").strip():
-        area = next((a for a in areas if a.code == code), None)
-        if area is None:
-            f.errors.append(_("Unknown area “%(value)s”.", value=code[:20]))
-        else:
-            f.area_id = area.id
+    """The audit log's filters from the query string, through :class:`AuditFilterForm`."""
+    form = AuditFilterForm(args, areas, auditlog.CATEGORIES)
+    form.validate()
+    f = auditlog.AuditFilters(errors=form.messages())
+    if f.errors:
+        return f
+    f.category = form.kind.data or None
+    f.actor = form.who.data or ""
+    if form.area.data:
+        f.area_id = form.areas[form.area.data].id
     zone = local_zone()
-    for key, label in (("from", _("From")), ("to", _("To"))):
-        value = args.get(key, "").strip()
-        if not value:
-            continue
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            f.errors.append(_("“%(label)s” is not a date (use the calendar or YYYY-MM-DD).",
-                              label=label))
-            continue
-        start, end = auditlog.day_bounds(day, zone)
-        if key == "from":
-            f.since = start
-        else:
-            f.until = end
+    if "from" in form.days:
+        f.since = auditlog.day_bounds(form.days["from"], zone)[0]
+    if "to" in form.days:
+        f.until = auditlog.day_bounds(form.days["to"], zone)[1]
     if f.since and f.until and f.since >= f.until:
         f.errors.append(_("“From” is after “To”."))
     return f
@@ -337,6 +329,7 @@ def _require_audit() -> None:
 
 @bp.get("/audit/")
 @login_required
+@reports_own_filter_errors(*AUDIT_FILTER_PARAMS)
 def audit():
     _require_audit()
     areas = _areas()
@@ -355,11 +348,13 @@ def audit():
         categories=auditlog.CATEGORIES, labels=auditlog.AUDIT_LABELS,
         reasons=auditlog.FAILURE_REASONS, args=request.args,
         details_text=lambda item: auditlog.describe(item.details, names),
+        first_day=FIRST_DAY.isoformat(), last_day=LAST_DAY.isoformat(),
     ), 400 if filters.errors else 200
 
 
 @bp.get("/audit.csv")
 @login_required
+@reports_own_filter_errors(*AUDIT_FILTER_PARAMS)
 def audit_csv():
     """The audit trail as filtered, every matching entry, streamed."""
     _require_audit()

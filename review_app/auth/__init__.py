@@ -9,15 +9,17 @@ from flask_babel import lazy_gettext as _l
 
 from review_app.auth.models import User
 from review_app.extensions import db, login_manager
+from review_app.validation import parse_id
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Accept the cookie only while its nonce matches: logout and deactivation end sessions."""
-    ident, _, nonce = user_id.partition(".")
-    if not ident.isdigit() or not nonce:
+    text, _, nonce = user_id.partition(".")
+    ident = parse_id(text)
+    if ident is None or not nonce:
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == int(ident))
+    user = db.session.scalar(sa.select(User).where(User.id == ident)
                              .options(so.joinedload(User.memberships)))
     if user is None or user.session_nonce != nonce or not user.active:
         return None

@@ -1,18 +1,19 @@
 """Sign-in and password forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from review_app.validation import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     """What the person types; the rules for the new password are in ``auth.passwords``."""
 
     current_password = PasswordField(_l("Current password"), validators=[

@@ -30,6 +30,7 @@ from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing
+from review_app.requirements.forms import PARAMS as FILTER_PARAMS
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.requirements.routes import (
     assignable_people,
@@ -39,6 +40,7 @@ from review_app.requirements.routes import (
 )
 from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
+from review_app.validation import parse_id, parse_int, reports_own_filter_errors
 
 bp = Blueprint("leads", __name__)
 
@@ -57,6 +59,7 @@ def _areas(ids: set[int] | None) -> list[Area]:
 
 @bp.get("/queue")
 @login_required
+@reports_own_filter_errors(*FILTER_PARAMS)
 def queue():
     """Proposals waiting for this lead, oldest first, with what is needed to decide them.
 
@@ -152,10 +155,11 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
             return [], {}, _("Select at most %(n)s requirements at a time.", n=max_items)
         seen = {}
         for item in raw:
-            ident, _sep, version = item.partition(":")
-            if not ident.isdigit() or (version and not version.isdigit()):
+            text, _sep, version_text = item.partition(":")
+            ident, version = parse_id(text), parse_int(version_text or "0")
+            if ident is None or version is None:
                 return [], {}, _("The selection is malformed (“%(value)s”).", value=item[:30])
-            seen[int(ident)] = int(version) if version else 0
+            seen[ident] = version
         ids = list(seen)
         seen = {k: v for k, v in seen.items() if v}
     if not ids:
@@ -294,7 +298,8 @@ def assign_many():
             "or “nobody” to take their assignment away.")), 400
     assignee = None
     if value != "none":
-        assignee = db.session.get(User, int(value)) if value.isdigit() else None
+        ident = parse_id(value)
+        assignee = db.session.get(User, ident) if ident is not None else None
         if assignee is None:
             return render_template("leads/bulk_result.html", back=back, error=_(
                 "Unknown person “%(value)s”.", value=value[:20])), 422

@@ -7,9 +7,6 @@ OFFSET rows.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from review_app import keyset
 from review_app.requirements.models import Decision, Requirement, State, search_key
 
 MAX_QUERY = 200
@@ -61,31 +59,8 @@ SORTS: dict[str, SortKey] = {
 DEFAULT_SORT = "code"
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(kind: str, value: Any, row_id: int) -> str:
-    if kind == "datetime":
-        value = value.isoformat()
-    raw = json.dumps([value, row_id], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, token: str) -> tuple[Any, int]:
-    """:raise BadCursor: when ``token`` is not a cursor this list made."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        value, row_id = json.loads(raw)
-        if not isinstance(row_id, int):
-            raise BadCursor(token)
-        if kind == "datetime":
-            return datetime.fromisoformat(value), row_id
-        if not isinstance(value, int if kind == "int" else str):
-            raise BadCursor(token)
-        return value, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadCursor(token) from exc
+#: Raised by :func:`fetch_page` for a cursor this list did not make (one codec for all lists).
+BadCursor = keyset.BadCursor
 
 
 @dataclass
@@ -119,8 +94,7 @@ class Filters:
         if self.issuing_body:
             clauses.append(Requirement.issuing_body == self.issuing_body)
         for word in search_key(self.query).split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(Requirement.search_text.like(f"%{escaped}%", escape="\\"))
+            clauses.append(Requirement.search_text.contains(word, autoescape=True))
         return clauses
 
 
@@ -160,10 +134,12 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     else:
         stmt = stmt.options(so.load_only(*LIST_COLUMNS, Requirement.proposed_at))
     if token:
-        value, row_id = decode_cursor(key.kind, token)
+        value, row_id = keyset.decode(token, key.kind, "id")
         bound = sa.tuple_(key.column, Requirement.id)
-        stmt = stmt.where(bound > sa.tuple_(sa.literal(value), sa.literal(row_id)) if ascending
-                          else bound < sa.tuple_(sa.literal(value), sa.literal(row_id)))
+        # Typed like the column: PostgreSQL would cast a bare int to ``integer`` and a cost
+        # past 2^31 would fail.
+        seen = sa.tuple_(sa.literal(value, key.column.type), sa.literal(row_id, sa.Integer))
+        stmt = stmt.where(bound > seen if ascending else bound < seen)
     order = (key.column.asc(), Requirement.id.asc()) if ascending else (
         key.column.desc(), Requirement.id.desc())
     rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())
@@ -173,7 +149,7 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
         rows.reverse()
 
     def cursor(row: Requirement) -> str:
-        return encode_cursor(key.kind, key.value(row), row.id)
+        return keyset.encode(key.value(row), row.id)
 
     has_next = bool(rows) and (backwards or has_more)
     has_prev = bool(rows) and (has_more if backwards else bool(token))

@@ -14,9 +14,12 @@ from review_app import permissions
 from review_app.auth.models import AreaMembership, User
 from review_app.extensions import db
 from review_app.requirements import listing
+from review_app.requirements.forms import PARAMS as FILTER_PARAMS
+from review_app.requirements.forms import ListFilterForm
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
+from review_app.validation import reports_own_filter_errors
 
 bp = Blueprint("requirements", __name__)
 
@@ -87,45 +90,11 @@ def bulk_assignees(area_ids: set[int] | None, only_area_id: int | None = None,
 
 
 def parse_filters(args, areas: list[Area], people: list[User]) -> listing.Filters:
-    """Read filters from the query string; anything unrecognised becomes a named error."""
-    f = listing.Filters()
-    if code := args.get("area", "").strip():
-        area = next((a for a in areas if a.code == code), None)
-        if area is None:
-            f.errors.append(_("Unknown area “%(value)s”.", value=code[:20]))
-        else:
-            f.area_id = area.id
-    if value := args.get("state", "").strip():
-        try:
-            f.state = State(value)
-        except ValueError:
-            f.errors.append(_("Unknown state “%(value)s”.", value=value[:20]))
-    if value := args.get("decision", "").strip():
-        try:
-            f.decision = Decision(value)
-        except ValueError:
-            f.errors.append(_("Unknown decision “%(value)s”.", value=value[:20]))
-    if value := args.get("assignee", "").strip():
-        if value in ("me", "none"):
-            f.assignee = value
-        elif value.isdigit() and any(p.id == int(value) for p in people):
-            f.assignee, f.assignee_id = value, int(value)
-        else:
-            f.errors.append(_("Unknown assignee “%(value)s”.", value=value[:20]))
-    if value := args.get("body", "").strip():
-        f.issuing_body = value[:500]
-    query = args.get("q", "").strip()
-    if len(query) > listing.MAX_QUERY:
-        f.errors.append(_("The search text is too long (at most %(n)d characters).",
-                          n=listing.MAX_QUERY))
-    else:
-        f.query = query
-    sort = args.get("sort", listing.DEFAULT_SORT)
-    if sort in listing.SORTS:
-        f.sort = sort
-    else:
-        f.errors.append(_("Unknown sort order “%(value)s”.", value=sort[:20]))
-    return f
+    """Read filters from the query string (or a bulk form carrying it) through the list's
+    filter form; anything unrecognised becomes a message naming the parameter and value."""
+    form = ListFilterForm(args, areas, people)
+    form.validate()
+    return form.filters()
 
 
 @bp.get("/")
@@ -136,6 +105,7 @@ def home():
 
 @bp.get("/requirements/")
 @login_required
+@reports_own_filter_errors(*FILTER_PARAMS)
 def index():
     area_ids = permissions.visible_area_ids(current_user)
     areas = visible_areas()
@@ -197,6 +167,7 @@ def detail(requirement_id: int):
 
 @bp.get("/requirements/export.<any(csv, xlsx):fmt>")
 @login_required
+@reports_own_filter_errors(*FILTER_PARAMS)
 def export(fmt: str):
     """The list as filtered (same query string as the list page), as CSV or XLSX."""
     from review_app import audit

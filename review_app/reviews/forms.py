@@ -1,19 +1,19 @@
 """Forms for proposing a decision and for the lead's approve / return."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from review_app.reviews.workflow import MAX_COMMENT, MAX_TEXT, MAX_WORDING
+from review_app.validation import AppForm
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 DECISIONS = [SelectChoice("cancel", _l("Cancel")), SelectChoice("revise", _l("Revise")),
              SelectChoice("keep", _l("Keep"))]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(AppForm):
     #: The requirement version the user was looking at when the form was rendered.
     version = IntegerField(widget=HiddenInput(),
                            validators=[InputRequired(), NumberRange(min=1, max=2**31)])
@@ -52,12 +52,12 @@ class ReopenForm(VersionedForm):
         DataRequired(_l("Reopening a decision needs a reason.")), Length(max=MAX_TEXT)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(AppForm):
     text = TextAreaField(_l("Your comment"), validators=[
         DataRequired(_l("Write something before sending a comment.")),
         Length(max=MAX_COMMENT, message=_l("A comment can have at most %(max)d characters."))])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     #: A user id, or empty to take the requirement away from whoever has it.
     assignee = HiddenField()

@@ -26,6 +26,7 @@ from review_app.reviews.forms import (
     ReopenForm,
 )
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
+from review_app.validation import parse_id
 
 bp = Blueprint("reviews", __name__)
 log = logging.getLogger("review_app.reviews")
@@ -287,7 +288,7 @@ def decide(requirement_id: int):
         if form.action.data == "approve":
             workflow.approve(req, current_user, comment=form.comment.data or "",
                              seen_version=form.version.data,
-                             chosen_proposal_id=int(chosen) if chosen.isdigit() else None)
+                             chosen_proposal_id=parse_id(chosen))
             return _("Approved.")
         workflow.return_(req, current_user, comment=form.comment.data or "",
                          seen_version=form.version.data)
@@ -348,7 +349,8 @@ def assign(requirement_id: int):
         else:
             assignee = None
             if value:
-                assignee = db.session.get(User, int(value)) if value.isdigit() else None
+                ident = parse_id(value)
+                assignee = db.session.get(User, ident) if ident is not None else None
                 if assignee is None:
                     raise workflow.WorkflowError(_("Unknown person “%(value)s”.",
                                                    value=value[:20]))

@@ -1,9 +1,10 @@
 """The form for asking for a summary."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired
+
+from review_app.validation import AppForm
 
 FORMATS = [
     SelectChoice("xlsx", _l("Excel workbook (XLSX): a sheet per section, with charts")),
@@ -12,7 +13,7 @@ FORMATS = [
 ]
 
 
-class SummaryRequestForm(FlaskForm):
+class SummaryRequestForm(AppForm):
     #: "" for all areas, otherwise an area code. Which scopes the user may ask for is checked
     #: by the permission rules, not by the list of choices (an unknown code is a 400, a
     #: forbidden one a 403).

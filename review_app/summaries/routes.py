@@ -33,6 +33,7 @@ from review_app.summaries import service, storage
 from review_app.summaries.build import MEDIA_TYPES
 from review_app.summaries.forms import SummaryRequestForm
 from review_app.summaries.models import Summary
+from review_app.validation import parse_id
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 log = logging.getLogger("review_app.summaries")
@@ -210,11 +211,11 @@ def rows():
     _require_summaries()
     raw = request.args.get("ids", "")
     parts = [p for p in raw.split(",") if p]
-    if len(parts) > MAX_POLL or not all(p.isdigit() and len(p) < 10 for p in parts):
+    ids = {parse_id(p) for p in parts[:MAX_POLL + 1]}
+    if len(parts) > MAX_POLL or None in ids:
         return jsonify(error="bad ids", message=_("“ids” must be up to %(n)d summary numbers "
                                                   "separated by commas.", n=MAX_POLL)), 400
     _tidy()
-    ids = {int(p) for p in parts}
     summaries = [s for s in db.session.scalars(sa.select(Summary).where(Summary.id.in_(ids)))
                  if permissions.can_download_summary(current_user, s)]
     newer = {s.id for s in summaries if service.newer_decisions_exist(s)}

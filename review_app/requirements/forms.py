@@ -1,0 +1,85 @@
+"""The filters of the requirements list, the lead's queue and the export, as one GET form.
+
+The same query string drives all three, and a bulk action carries it in its form body; every
+value that cannot be used becomes a message naming the parameter and the value.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from wtforms import StringField, ValidationError
+
+from review_app.auth.models import User
+from review_app.requirements import listing
+from review_app.requirements.models import Area, Decision, State
+from review_app.validation import FilterForm, parse_id, strip
+
+#: The query parameters this form reads (the list reports their problems on its own page).
+PARAMS = ("area", "state", "decision", "assignee", "body", "q", "sort")
+
+
+def _shown(value: str) -> str:
+    return value[:20]
+
+
+class ListFilterForm(FilterForm):
+    """Filters over the visible ``areas`` and the ``people`` one may filter by."""
+
+    area = StringField(filters=[strip])
+    state = StringField(filters=[strip])
+    decision = StringField(filters=[strip])
+    assignee = StringField(filters=[strip])
+    body = StringField(filters=[strip])
+    q = StringField(filters=[strip])
+    sort = StringField(filters=[strip])
+
+    def __init__(self, args, areas: list[Area], people: list[User]) -> None:
+        super().__init__(args)
+        self.areas = {a.code: a for a in areas}
+        self.people = {p.id for p in people}
+
+    def validate_area(self, field) -> None:
+        if field.data and field.data not in self.areas:
+            raise ValidationError(_("Unknown area “%(value)s”.", value=_shown(field.data)))
+
+    def validate_state(self, field) -> None:
+        if field.data and field.data not in {s.value for s in State}:
+            raise ValidationError(_("Unknown state “%(value)s”.", value=_shown(field.data)))
+
+    def validate_decision(self, field) -> None:
+        if field.data and field.data not in {d.value for d in Decision}:
+            raise ValidationError(_("Unknown decision “%(value)s”.", value=_shown(field.data)))
+
+    def validate_assignee(self, field) -> None:
+        if field.data and field.data not in ("me", "none") and (
+                parse_id(field.data) not in self.people):
+            raise ValidationError(_("Unknown assignee “%(value)s”.", value=_shown(field.data)))
+
+    def validate_q(self, field) -> None:
+        if len(field.data or "") > listing.MAX_QUERY:
+            raise ValidationError(_("The search text is too long (at most %(n)d characters).",
+                                    n=listing.MAX_QUERY))
+
+    def validate_sort(self, field) -> None:
+        if field.data and field.data not in listing.SORTS:
+            raise ValidationError(_("Unknown sort order “%(value)s”.", value=_shown(field.data)))
+
+    def filters(self) -> listing.Filters:
+        """The validated filters; call after :meth:`validate`."""
+        f = listing.Filters(errors=self.messages())
+        if self.errors:
+            return f
+        if self.area.data:
+            f.area_id = self.areas[self.area.data].id
+        if self.state.data:
+            f.state = State(self.state.data)
+        if self.decision.data:
+            f.decision = Decision(self.decision.data)
+        if value := self.assignee.data:
+            f.assignee = value
+            if value not in ("me", "none"):
+                f.assignee_id = parse_id(value)
+        f.issuing_body = (self.body.data or "")[:500] or None
+        f.query = self.q.data or ""
+        f.sort = self.sort.data or listing.DEFAULT_SORT
+        return f
