@@ -167,7 +167,10 @@ def test_bulk_items_that_are_not_plain_numbers_are_malformed(client, team, bad):
     before = row_counts()
     for item in (bad, f"{req.id}:{bad}"):
         response = client.post("/queue/decide", data={"action": "approve", "item": [item]})
-        refused(response, 422, "The selection is malformed", "Nothing was changed")
+        # The queue's bulk refusals answer by Post/Redirect/Get, so a reload decides nothing.
+        assert response.status_code == 303 and "/bulk/" in response.location
+        refused(client.get(response.location), 200, "The selection is malformed",
+                "Nothing was changed")
         response = client.post("/requirements/assign", data={"give_to": str(team["lead"].id),
                                                               "item": [item]})
         refused(response, 422, "The selection is malformed")
@@ -181,8 +184,10 @@ def test_giving_work_to_a_person_who_is_not_a_number_is_an_unknown_person(client
     before = row_counts()
     refused(client.post("/requirements/assign", data={"give_to": bad, "item": [str(req.id)]}),
             422, f"Unknown person “{bad[:20]}”")
-    refused(client.post(f"/requirements/{req.id}/assign", data={"assignee": bad}), 422,
-            "Unknown person")
+    # The requirement page's refusals answer by Post/Redirect/Get with what was typed kept.
+    response = client.post(f"/requirements/{req.id}/assign", data={"assignee": bad})
+    assert response.status_code == 303 and "draft=" in response.location
+    refused(client.get(response.location), 200, "Unknown person")
     assert row_counts() == before
 
 

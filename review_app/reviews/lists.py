@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import has_request_context, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from review_app import permissions
 from review_app.auth.models import User
@@ -94,7 +95,7 @@ def usable(origin: Origin | None, user: User) -> Origin | None:
 def _filters(origin: Origin, user: User) -> listing.Filters | None:
     from review_app.requirements.routes import assignable_people, parse_filters, visible_areas
 
-    filters = parse_filters(dict(origin.args), visible_areas(),
+    filters = parse_filters(MultiDict(origin.args), visible_areas(),
                             assignable_people(permissions.visible_area_ids(user)))
     return None if filters.errors else filters
 
