@@ -176,7 +176,8 @@ def test_csv_export_of_the_filtered_trail(client, world, fire, admin):
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")),
                            delimiter=";"))
     assert rows[0][:5] == ["Time", "Person", "Name", "Event", "Event code"]
-    assert len(rows) == 2 and rows[1][4] == "propose" and rows[1][5] == req.code
+    assert len(rows) == 3 and rows[1][4] == "propose" and rows[1][5] == req.code
+    assert rows[2] == ["# End of the audit log export: 1 entry."]  # complete, and says so
     assert rows[1][9] == "'=cmd|' /C calc'!A0"
     everything = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data().decode(
         "utf-8-sig")), delimiter=";"))

@@ -29,8 +29,12 @@ def setup(world):
 
 
 def csv_rows(response) -> list[list[str]]:
+    """The header and the requirements; the last line must say the export is complete."""
     text = response.get_data().decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text), delimiter=";"))
+    *rows, last = list(csv.reader(io.StringIO(text), delimiter=";"))
+    noun = "requirement." if len(rows) == 2 else "requirements."
+    assert last == [f"# End of export: {len(rows) - 1} {noun}"]
+    return rows
 
 
 def test_csv_export_is_the_filtered_list_of_my_areas(client, setup):
