@@ -1,18 +1,18 @@
 """The PDF summary: a printable brief with the key figures, charts and the largest decisions.
 
 Pure: takes a :class:`~review_app.summaries.report.ReportSource` and writes to a binary file
-object. The text is set in Roboto, embedded from the ``font-roboto`` package (it covers
-Russian and every Kazakh letter, and the tenge sign), so the PDF reads the same on any machine
-whatever fonts the host has. A brief stays short whatever the scope: the full lists are in the
+object. The text is set in Roboto, embedded from the fonts shipped beside this module (they
+cover Russian and every Kazakh letter, and the tenge sign), so the PDF reads the same on any
+machine whatever fonts the host has. A brief stays short whatever the scope: the full lists are in the
 XLSX and CSV summaries, and the PDF says so.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from typing import IO
 
-import font_roboto
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -70,8 +70,10 @@ class _Brief(FPDF):
     def __init__(self, texts: Texts, title: str):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.texts, self.brief_title = texts, title
-        self.add_font(FONT, "", font_roboto.Roboto)
-        self.add_font(FONT, "B", font_roboto.RobotoBold)
+        fonts = resources.files("review_app.summaries") / "fonts"
+        for style, file in (("", "Roboto-Regular.ttf"), ("B", "Roboto-Bold.ttf")):
+            with resources.as_file(fonts / file) as path:
+                self.add_font(FONT, style, path)
         self.set_auto_page_break(auto=True, margin=15)
         self.set_margins(12, 12, 12)
         self.set_title(title)
