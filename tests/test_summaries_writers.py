@@ -251,3 +251,49 @@ def test_writers_stream_rows_through_bounded_memory(tmp_path):
     small, large = peak_kb(8_000), peak_kb(80_000)
     assert (tmp_path / "80000.xlsx").stat().st_size > 1_000_000
     assert large - small < 15 * 1024, f"{small} KB for 8,000 rows, {large} KB for 80,000"
+
+
+def test_xlsx_prints_on_a4_landscape_every_column_on_the_page_header_row_on_every_page(
+        country_source):
+    """Printed from a spreadsheet program (LibreOffice, all areas of the demo data) the workbook
+    took 1,059 pages, labels parted from their numbers; with this page setup, 153."""
+    out = io.BytesIO()
+    write_xlsx(country_source, out, TEXTS)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as package:
+        workbook_xml = package.read("xl/workbook.xml").decode()
+        sheets = sorted(n for n in package.namelist() if n.startswith("xl/worksheets/sheet"))
+        xml = {n: package.read(n).decode() for n in sheets}
+    assert len(sheets) == 7
+    for index, name in enumerate(sheets):
+        sheet = xml[name]
+        assert '<pageSetUpPr fitToPage="1"/>' in sheet, name
+        assert 'paperSize="9"' in sheet and 'orientation="landscape"' in sheet, name
+        # Every column on the page; the key-figures sheet also on one page in height.
+        assert f'fitToHeight="{1 if index == 0 else 0}"' in sheet or (
+            index == 0 and "fitToHeight" not in sheet), name
+        assert "<oddHeader>&amp;L&amp;8Review summary: all areas" in sheet, name
+        assert "<oddFooter>&amp;R&amp;8Page &amp;P of &amp;N</oddFooter>" in sheet, name
+    # The header row of every list is printed again at the top of each page.
+    titles = [line for line in workbook_xml.split("<definedName ") if "Print_Titles" in line]
+    assert len(titles) == 6 and all("$1:$1" in t for t in titles)
+
+
+def test_the_pdf_title_is_set_flush_left_never_justified():
+    texts = dict(TEXTS, title_area="Қарау қорытындысы: %(code)s %(name)s салалық бағыты "
+                                   "бойынша толық есеп")
+    source = FakeSource(area=("01", "Өрт қауіпсіздігі және төтенше жағдайлардың алдын алу "
+                                    "мәселелері"), areas=[])
+    out = io.BytesIO()
+    write_pdf(source, out, texts, language="kk")
+    drawing = PdfReader(io.BytesIO(out.getvalue())).pages[0].get_contents().get_data()
+    # Justified text is drawn as TJ arrays stretching the spaces; flush-left text as plain Tj.
+    assert b"] TJ" not in drawing
+
+
+def test_pdf_shares_use_the_decimal_mark_of_the_summarys_language(fire_area_source):
+    for language, share in (("ru", "36,4"), ("kk", "36,4"), ("en", "36.4")):
+        out = io.BytesIO()
+        write_pdf(fire_area_source, out, TEXTS, language=language)
+        text = pdf_text(out.getvalue())
+        assert share in text, language
+        assert ("36.4" in text) == (language == "en"), language

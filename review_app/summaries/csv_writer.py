@@ -8,12 +8,11 @@ Kazakhstan. Text that starts like a formula is neutralised so a spreadsheet neve
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
+from review_app import formatting
 from review_app.summaries.report import (
     APPROVED,
     DECISIONS,
@@ -22,42 +21,38 @@ from review_app.summaries.report import (
     ReportSource,
     Texts,
 )
+from review_app.tabular import CsvEncoder, neutralise, plain_cell
 
-#: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Make ``value`` inert in a spreadsheet: a leading apostrophe shows it as plain text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
+__all__ = ["neutralise", "write_csv"]
 
 class _Writer:
+    """Rows to ``out`` through the app's one CSV encoder (BOM, neutralised formulas)."""
+
     def __init__(self, out: IO[bytes], delimiter: str, decimal: str):
-        self.text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
-        self.csv = csv.writer(self.text, delimiter=delimiter, lineterminator="\r\n")
+        self.out = out
+        self.encoder = CsvEncoder(delimiter, self.cell)
         self.decimal = decimal
+        self.pending = 0
 
     def cell(self, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return neutralise(value)
         if isinstance(value, datetime):
-            return value.strftime("%d.%m.%Y %H:%M")
+            return formatting.when(value)
         if isinstance(value, float):
             return f"{value:.1f}".replace(".", self.decimal)
-        return str(value)
+        return plain_cell(value)
 
     def row(self, values: Iterable[Any]) -> None:
-        self.csv.writerow([self.cell(v) for v in values])
+        self.encoder.row(values)
+        self.pending += 1
+        if self.pending >= 500:  # written out in slices: memory stays flat
+            self.out.write(self.encoder.take())
+            self.pending = 0
 
     def blank(self) -> None:
-        self.csv.writerow([])
+        self.row([])
 
     def close(self) -> None:
-        self.text.flush()
-        self.text.detach()
+        self.out.write(self.encoder.take())
 
 
 def write_csv(source: ReportSource, out: IO[bytes], texts: Texts,
