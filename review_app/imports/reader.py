@@ -246,7 +246,9 @@ def check_zip(path: Path, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ARCHIVE_ERRORS as exc:
+        # NotImplementedError too: a damaged directory can claim a zip version Python lacks
+        # (found by the corruption fuzz test).
         raise FileRefused("bad_xlsx", detail=str(exc)[:200]) from exc
     if len(infos) > limits.max_zip_members:
         raise FileRefused("zip_bomb", size=len(infos), reason="members")
