@@ -297,3 +297,20 @@ def test_pdf_shares_use_the_decimal_mark_of_the_summarys_language(fire_area_sour
         text = pdf_text(out.getvalue())
         assert share in text, language
         assert ("36.4" in text) == (language == "en"), language
+
+
+def test_the_csv_and_the_workbook_lists_have_the_same_columns_from_one_spec(country_source):
+    """One column spec feeds both writers: each list's header row is the same in both files."""
+    xlsx, csv_out = io.BytesIO(), io.BytesIO()
+    write_xlsx(country_source, xlsx, TEXTS)
+    write_csv(country_source, csv_out, TEXTS)
+    wb, sections = workbook(xlsx.getvalue()), csv_sections(csv_out.getvalue())
+    for sheet, section in (("Areas", "All areas"), ("Cancelled", "Cancelled requirements"),
+                           ("Revised", "Revised requirements: current and new wording"),
+                           ("Kept", "Kept requirements"),
+                           ("Pending", "Still pending: no approved decision yet"),
+                           ("Reviewers", "Reviewer activity")):
+        assert [c.value for c in wb[sheet][1]] == sections[section][0], sheet
+    # Shares: a fraction formatted as a percentage in the workbook, a percentage in the CSV.
+    assert wb["Areas"]["K2"].number_format == "0.0%"
+    assert sections["All areas"][1][10] == "9,1"  # area 01: 1 of 11

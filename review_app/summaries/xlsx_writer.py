@@ -16,6 +16,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from review_app import formatting
+from review_app.summaries import columns
 from review_app.summaries.report import (
     APPROVED,
     DECISIONS,
@@ -53,6 +54,14 @@ class _Formats:
         self.when = wb.add_format({"num_format": WHEN, "valign": "top", "align": "left"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.top = wb.add_format({"valign": "top"})
+        #: The cell format of each kind of column in the shared column spec.
+        self.of_kind = {"text": self.top, "wrap": self.wrap, "number": None,
+                        "money": self.money, "share": self.pct, "when": self.when}
+
+    def columns(self, spec: Sequence[columns.Column], texts: Texts) -> list[tuple[str, float,
+                                                                                  Any]]:
+        """(heading, width, format) for each column of ``spec``, as :class:`_Table` takes them."""
+        return [(texts[c.heading], c.width, self.of_kind[c.kind]) for c in spec]
 
 
 def _print_setup(ws: Worksheet, texts: Texts, title: str, *, fit_height: int = 0,
@@ -256,23 +265,12 @@ def _summary_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Text
 
 def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts) -> None:
     ws = wb.add_worksheet(_sheet_name(texts["sheet_areas"]))
-    columns = [
-        (texts["col_area"], 8, fm.top), (texts["col_area_name"], 44, fm.top),
-        (texts["col_total"], 13, None), (texts["state_unreviewed"], 13, None),
-        (texts["state_proposed"], 13, None), (texts["state_returned"], 13, None),
-        (texts["state_approved"], 13, None), (texts["fig_cancelled"], 13, None),
-        (texts["fig_revised"], 13, None), (texts["fig_kept"], 13, None),
-        (texts["col_complete"], 13, fm.pct), (texts["col_cost_removed"], 20, fm.money),
-        (texts["col_cost_touched"], 20, fm.money),
-    ]
-    table = _Table(ws, fm, columns)
+    spec = columns.AREAS
+    table = _Table(ws, fm, fm.columns(spec, texts))
     areas = source.areas()
     for area in areas:
-        t = area.tally
-        table.add([area.code, area.name, t.total, t.count("unreviewed"), t.count("proposed"),
-                   t.count("returned"), t.count(APPROVED), t.final("cancel"), t.final("revise"),
-                   t.final("keep"), t.complete, t.cost_removed, t.cost_touched])
-    ws.autofilter(0, 0, len(areas), len(columns) - 1)
+        table.add(columns.values(spec, area, texts))
+    ws.autofilter(0, 0, len(areas), len(spec) - 1)
     total = source.tally()
     row = len(areas) + 1
     ws.write_string(row, 0, texts["total"], fm.label_bold)
@@ -309,55 +307,25 @@ def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts)
 
 def _decided_sheet(ws: Worksheet, fm: _Formats, texts: Texts, decision: str,
                    rows: Iterable[DecidedRow], counter: ProgressCounter) -> None:
-    revise = decision == "revise"
-    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
-               (texts["col_title"], 48, fm.wrap)]
-    if revise:
-        columns += [(texts["col_old_wording"], 60, fm.wrap),
-                    (texts["col_new_wording"], 60, fm.wrap)]
-    columns += [(texts["col_legal_basis"], 40, fm.wrap), (texts["col_issuing_body"], 30, fm.wrap),
-                (texts["col_cost"], 16, fm.money), (texts["col_justification"], 55, fm.wrap),
-                (texts["col_deviation"], 30, fm.wrap), (texts["col_proposed_by"], 22, fm.top),
-                (texts["col_proposed_at"], 16, fm.when), (texts["col_approved_by"], 22, fm.top),
-                (texts["col_approved_at"], 16, fm.when)]
-    table = _Table(ws, fm, columns, freeze_cols=3)
+    spec = columns.decided(decision)
+    table = _Table(ws, fm, fm.columns(spec, texts), freeze_cols=3)
     for r in rows:
-        head = [r.area_code, r.code, r.title]
-        if revise:
-            head += [r.text, r.new_wording]
-        table.add([*head, r.legal_basis, r.issuing_body, r.annual_cost_kzt, r.justification,
-                   r.deviation_reason, r.proposed_by, r.proposed_at, r.approved_by,
-                   r.approved_at])
+        table.add(columns.values(spec, r, texts))
         counter.tick()
     table.close(texts)
 
 
 def _pending_sheet(ws: Worksheet, fm: _Formats, texts: Texts, rows: Iterable[PendingRow],
                    counter: ProgressCounter) -> None:
-    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
-               (texts["col_title"], 60, fm.wrap), (texts["col_state"], 14, fm.top),
-               (texts["col_decision"], 14, fm.top), (texts["col_assignee"], 22, fm.top),
-               (texts["col_proposed_by"], 22, fm.top), (texts["col_updated"], 16, fm.when),
-               (texts["col_cost"], 16, fm.money)]
-    table = _Table(ws, fm, columns, freeze_cols=3)
-    states = {s: texts.get(f"state_{s}", s) for s in ("unreviewed", "proposed", "returned")}
-    decisions = {d: texts[f"decision_{d}"] for d in DECISIONS}
+    table = _Table(ws, fm, fm.columns(columns.PENDING, texts), freeze_cols=3)
     for r in rows:
-        table.add([r.area_code, r.code, r.title, states.get(r.state, r.state),
-                   decisions.get(r.decision, r.decision), r.assignee, r.proposed_by,
-                   r.updated_at, r.annual_cost_kzt])
+        table.add(columns.values(columns.PENDING, r, texts))
         counter.tick()
     table.close(texts)
 
 
 def _reviewers_sheet(ws: Worksheet, fm: _Formats, texts: Texts, source: ReportSource) -> None:
-    columns = [(texts["col_person"], 30, fm.top), (texts["col_email"], 28, fm.top),
-               (texts["col_proposals"], 12, None), (texts["col_approvals"], 12, None),
-               (texts["col_returns"], 12, None), (texts["col_reopens"], 12, None),
-               (texts["col_comments"], 12, None), (texts["col_assigned_open"], 16, None),
-               (texts["col_last_active"], 16, fm.when)]
-    table = _Table(ws, fm, columns, freeze_cols=1)
+    table = _Table(ws, fm, fm.columns(columns.REVIEWERS, texts), freeze_cols=1)
     for p in source.reviewers():
-        table.add([p.name, p.email, p.proposals, p.approvals, p.returns, p.reopens, p.comments,
-                   p.assigned_open, p.last_active])
+        table.add(columns.values(columns.REVIEWERS, p, texts))
     table.close(texts)
