@@ -40,12 +40,6 @@ def percent(fraction: float, language: str) -> str:
     return _babel_decimal(round(fraction * 100, 1), format="0.0", locale=language)
 
 
-def decimal(value: float, language: str, places: int = 1) -> str:
-    """A decimal number with ``places`` decimals and the language's decimal mark."""
-    return _babel_decimal(round(value, places), format="0." + "0" * places, locale=language,
-                          decimal_quantization=True)
-
-
 def local(moment: datetime, zone: tzinfo) -> datetime:
     """A stored naive-UTC ``moment`` (or an aware one) as the wall-clock time in ``zone``."""
     if moment.tzinfo is None:
