@@ -124,10 +124,10 @@ def stream_csv(header: Sequence[Any], rows: Iterable[Iterable[Any]], *,
     either way (and also when the client goes away: ``GeneratorExit``).
     """
     encoder = CsvEncoder(delimiter)
-    encoder.row(header)
-    yield encoder.take()
     count = 0
     try:
+        encoder.row(header)
+        yield encoder.take()
         for values in rows:
             encoder.row(values)
             count += 1

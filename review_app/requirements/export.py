@@ -245,10 +245,13 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
                                        "administrator."))
         raise
     if fmt == "csv":
-        return Response(stream_with_context(stream_csv(
+        streamed = Response(stream_with_context(stream_csv(
             _headers(language), _closing(body, connection), trailer=_trailer,
             failure=failure_line, on_end=outcome)),
             mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        # Also when the body is never read (a HEAD request, a client gone at once).
+        streamed.call_on_close(connection.close)
+        return streamed
     outcome(count, None)
     spool.seek(0)
     return send_file(spool, as_attachment=True, download_name=name, max_age=0,
