@@ -32,8 +32,9 @@ def csv_rows(response) -> list[list[str]]:
     """The header and the requirements; the last line must say the export is complete."""
     text = response.get_data().decode("utf-8-sig")
     *rows, last = list(csv.reader(io.StringIO(text), delimiter=";"))
-    noun = "requirement." if len(rows) == 2 else "requirements."
-    assert last == [f"# End of export: {len(rows) - 1} {noun}"]
+    count = len(rows) - 1
+    assert last in ([f"# End of export: {count} requirement{'' if count == 1 else 's'}."],
+                    [f"# Конец выгрузки: {count} требования."])  # 2-4 in Russian
     return rows
 
 
