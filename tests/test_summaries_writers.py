@@ -256,7 +256,8 @@ def test_writers_stream_rows_through_bounded_memory(tmp_path):
 def test_xlsx_prints_on_a4_landscape_every_column_on_the_page_header_row_on_every_page(
         country_source):
     """Printed from a spreadsheet program (LibreOffice, all areas of the demo data) the workbook
-    took 1,059 pages, labels parted from their numbers; with this page setup, 153."""
+    took 1,059 pages, labels parted from their numbers; with this page setup, 323 pages, every
+    list's columns side by side and every row's text readable."""
     out = io.BytesIO()
     write_xlsx(country_source, out, TEXTS)
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as package:
@@ -314,3 +315,22 @@ def test_the_csv_and_the_workbook_lists_have_the_same_columns_from_one_spec(coun
     # Shares: a fraction formatted as a percentage in the workbook, a percentage in the CSV.
     assert wb["Areas"]["K2"].number_format == "0.0%"
     assert sections["All areas"][1][10] == "9,1"  # area 01: 1 of 11
+
+
+def test_rows_with_long_wrapped_text_are_made_tall_enough_to_show_it():
+    """Spreadsheet programs do not measure rows when they open a file: printed, long wordings
+    ran over the rows below them."""
+    wording = "Субъекты обязаны хранить журнал проверок огнетушителей. " * 8  # 456 letters
+    source = FakeSource(area=("01", KAZAKH), areas=[], decided={"revise": [
+        decided_row("TR-01-00001", text=wording, new_wording="Коротко."),
+        decided_row("TR-01-00002", text="Коротко.", new_wording="Тоже коротко."),
+        decided_row("TR-01-00003", text="Коротко.", new_wording="Коротко.",
+                    legal_basis="Закон РК № 188-V", title="Огнетушители")]})
+    out = io.BytesIO()
+    write_xlsx(source, out, TEXTS)
+    revised = workbook(out.getvalue())["Revised"]
+    # 456 letters in a column 60 characters wide (about 66 letters a line): 7 lines of 15 pt.
+    assert revised.row_dimensions[2].height == 7 * 15
+    # The legal basis (56 letters, 44 a line) takes two lines; short texts are left alone.
+    assert revised.row_dimensions[3].height == 2 * 15
+    assert revised.row_dimensions[4].height is None

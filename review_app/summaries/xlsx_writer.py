@@ -8,6 +8,7 @@ therefore written top to bottom, once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -35,6 +36,12 @@ MONEY = '#,##0'
 WHEN = "dd.mm.yyyy hh:mm"
 #: Excel refuses longer cell text; longer wording is cut with a visible mark.
 MAX_CELL = 32_767
+#: Row heights for wrapped text: a line of the default 11-point font is 15 points, a column
+#: "character" holds about 1.1 Cyrillic letters once words wrap (1.3 let
+#: the printed demo data run into the next row), and Excel's tallest row is 409 points.
+LINE_HEIGHT = 15
+CHARS_PER_WIDTH = 1.1
+MAX_ROW_HEIGHT = 409
 
 
 class _Formats:
@@ -101,11 +108,32 @@ class _Table:
             ws.write_string(0, col, heading, fm.header_num if numeric else fm.header)
         ws.freeze_panes(1, freeze_cols)
         self.formats = [fmt for _, _, fmt in columns]
+        #: (index, characters per line) of the columns whose text wraps.
+        self.wrapped = [(col, width * CHARS_PER_WIDTH) for col, (_, width, fmt)
+                        in enumerate(columns) if fmt is fm.wrap]
         self.row = 0
+
+    def _height(self, values: Sequence[Any]) -> float | None:
+        """The row's height for its longest wrapped text, in points (None: one line).
+
+        Spreadsheet programs do not measure rows they open (LibreOffice printed the
+        long wordings over each other); an estimate from the text's length keeps them apart.
+        """
+        lines = 1
+        for col, per_line in self.wrapped:
+            value = values[col]
+            if isinstance(value, str) and value:
+                lines = max(lines, sum(max(1, math.ceil(len(part) / per_line))
+                                       for part in value[:MAX_CELL].split("\n")))
+        return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT) if lines > 1 else None
 
     def add(self, values: Iterable[Any]) -> None:
         self.row += 1
         ws, row = self.ws, self.row
+        values = list(values)
+        height = self._height(values)
+        if height is not None:  # before the row's cells: constant-memory mode writes rows once
+            ws.set_row(row, height)
         for col, (value, fmt) in enumerate(zip(values, self.formats, strict=True)):
             if value is None or value == "":
                 continue
