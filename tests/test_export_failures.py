@@ -192,3 +192,16 @@ def test_the_audit_log_csv_answers_an_error_page_when_the_database_fails_at_once
     response = client.get("/admin/audit.csv")
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "Something went wrong" in page_text(response)
+
+
+def test_a_streamed_export_whose_body_is_never_read_holds_no_database_connection(client, rita):
+    """Reading its first rows before the response would hold a connection (and, on PostgreSQL,
+    an open transaction blocking DDL) for a download nobody reads. (SQLite's test pool does not
+    count its connections; on PostgreSQL this fails when the stream is primed eagerly.)"""
+    login_as(client, rita)
+    pool = db.engine.pool
+    before = pool.checkedout()
+    response = client.get("/requirements/export.csv")
+    assert response.status_code == 200
+    assert pool.checkedout() == before
+    response.close()

@@ -4,10 +4,11 @@ Streamed: rows are read from the database in batches and written out as they com
 export of the whole register never sits in memory (the XLSX is assembled in a temporary file,
 which is how a zip container must be written, and sent only once it is complete).
 
-Honest about failures: the first batch is read before the response starts, so a failing query
-answers with an error page; a CSV that fails after its first byte ends with an "export failed"
-line and a broken-off connection, a complete one with "end of export: N rows". The audit log
-gets the request when it starts and a second entry saying how it ended (rows, or the failure).
+Honest about failures: the query is tried for one row before the response starts, so a
+failing database or query answers with an error page; a CSV that fails after its first byte
+ends with an "export failed" line and a broken-off connection, a complete one with "end of
+export: N rows". The audit log gets the request when it starts and a second entry saying how
+it ended (rows, or the failure).
 
 Values that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) are neutralised:
 in CSV with a leading apostrophe (OWASP's advice), in XLSX by storing them as text cells with
@@ -38,7 +39,7 @@ from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
-from review_app.tabular import FORMULA_STARTS, neutralise, primed, stream_csv
+from review_app.tabular import FORMULA_STARTS, neutralise, stream_csv
 from review_app.time import local_zone
 
 log = logging.getLogger("review_app.export")
@@ -214,11 +215,11 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
         "format": fmt, "filters": filters})
     db.session.commit()
     outcome = Outcome(actor, fmt)
-    # The rows are read on a connection of the export's own: the request's session is closed
-    # when the view returns, while a streamed CSV is still being read from the database.
-    connection = db.engine.connect()
     try:
-        body = primed(rows(where, sort, language, connection))
+        # One row of the very query first, before anything is sent: a failing database or
+        # query answers with a page. (Not the stream's own first batch: that would hold a
+        # connection open for a response whose body may never be read.)
+        db.session.execute(_query(where, sort, language).limit(1)).all()
         if fmt == "xlsx":
             # Closed by the response once sent (send_file takes ownership); closed here on
             # failure. Built whole before the first byte, so a workbook is never half-sent:
@@ -226,15 +227,14 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
             # machine, the CSV stream 2.1 s (16.8 MB).
             spool = tempfile.TemporaryFile()  # noqa: SIM115
             try:
-                count = write_xlsx(spool, body, language)
+                with db.engine.connect() as connection:
+                    count = write_xlsx(spool, rows(where, sort, language, connection),
+                                       language)
             except BaseException:
                 spool.close()
                 raise
-            finally:
-                connection.close()
     except Exception as error:
         # Nothing was sent yet: answer with a page, and the log says the export failed.
-        connection.close()
         db.session.rollback()
         outcome(None, error)
         if isinstance(error, sa.exc.DBAPIError):
@@ -245,22 +245,19 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
                                        "administrator."))
         raise
     if fmt == "csv":
-        streamed = Response(stream_with_context(stream_csv(
-            _headers(language), _closing(body, connection), trailer=_trailer,
+        return Response(stream_with_context(stream_csv(
+            _headers(language), _streamed_rows(where, sort, language), trailer=_trailer,
             failure=failure_line, on_end=outcome)),
             mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
-        # Also when the body is never read (a HEAD request, a client gone at once).
-        streamed.call_on_close(connection.close)
-        return streamed
     outcome(count, None)
     spool.seek(0)
     return send_file(spool, as_attachment=True, download_name=name, max_age=0,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _closing(body: Iterator[list[Any]], connection: sa.Connection) -> Iterator[list[Any]]:
-    """``body``, then the connection it is read on closed, however the stream ends."""
-    try:
-        yield from body
-    finally:
-        connection.close()
+def _streamed_rows(where: Sequence[sa.ColumnElement[bool]], sort: str,
+                  language: str) -> Iterator[list[Any]]:
+    """The rows of a streamed export, read on a connection of its own, opened only once the
+    body is being sent: the request's session is closed when the view returns."""
+    with db.engine.connect() as connection:
+        yield from rows(where, sort, language, connection)
