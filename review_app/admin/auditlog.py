@@ -54,7 +54,8 @@ CATEGORIES: dict[str, Category] = {
     "imports": Category(_l("Imports"), audit_actions=(
         AuditAction.IMPORT_APPLIED, AuditAction.IMPORT_FAILED),
         review_actions=_review("wording_changed", "import_changed")),
-    "exports": Category(_l("Exports"), audit_actions=(AuditAction.EXPORT,)),
+    "exports": Category(_l("Exports"), audit_actions=(
+        AuditAction.EXPORT, AuditAction.EXPORT_COMPLETED, AuditAction.EXPORT_FAILED)),
     "sign_ins": Category(_l("Sign-ins and sign-outs"), audit_actions=(
         AuditAction.SIGN_IN, AuditAction.SIGN_OUT)),
     "failed_sign_ins": Category(_l("Failed sign-ins"), audit_actions=(
@@ -76,6 +77,8 @@ AUDIT_LABELS = {
     AuditAction.IMPORT_APPLIED: _l("imported requirements"),
     AuditAction.IMPORT_FAILED: _l("import failed"),
     AuditAction.EXPORT: _l("exported the requirements list"),
+    AuditAction.EXPORT_COMPLETED: _l("received the complete export"),
+    AuditAction.EXPORT_FAILED: _l("export failed; the file is incomplete"),
     AuditAction.USER_CREATED: _l("created an account"),
     AuditAction.USER_UPDATED: _l("changed an account"),
     AuditAction.USER_DEACTIVATED: _l("deactivated an account"),
@@ -289,6 +292,7 @@ DETAILS: dict[str, Detail] = {
     "name_kk": Detail(_l("name in Kazakh")), "name_ru": Detail(_l("name in Russian")),
     "name_en": Detail(_l("name in English")), "description": Detail(_l("description")),
     "dual_review": Detail(_l("dual review")),
+    "error": Detail(_l("error")),
 }
 
 

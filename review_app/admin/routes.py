@@ -6,10 +6,7 @@ areas are for admins; the audit log for admins and managers. Every route checks 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import UTC
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,9 +23,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from review_app import permissions
+from review_app import formatting, permissions
 from review_app.admin import auditlog, service
 from review_app.admin.forms import (
     AUDIT_FILTER_PARAMS,
@@ -40,8 +38,9 @@ from review_app.admin.forms import (
 )
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.extensions import db
-from review_app.requirements.export import neutralise
+from review_app.requirements.export import failure_line
 from review_app.requirements.models import Area, Requirement
+from review_app.tabular import primed, stream_csv
 from review_app.time import local_zone
 from review_app.validation import FIRST_DAY, LAST_DAY, reports_own_filter_errors
 
@@ -376,29 +375,25 @@ def audit_csv():
 
     names = auditlog.Names()
 
-    def generate():
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        # "Details" in words, as on the page; "Details (JSON)" as stored, for auditors' tools.
-        writer.writerow([_("Time"), _("Person"), _("Name"), _("Event"), _("Event code"),
-                         _("Object"), _("Object id"), _("Area"), _("Details"), _("Text"),
-                         _("Address"), _("Details (JSON)")])
-        yield out.getvalue().encode("utf-8-sig")
-        out.seek(0)
-        out.truncate()
-        for n, item in enumerate(auditlog.iterate(filters), start=1):
-            when = item.created_at.replace(tzinfo=UTC).astimezone(zone)
-            writer.writerow([neutralise(str(v)) if isinstance(v, str) else ("" if v is None
-                                                                              else v) for v in (
-                when.strftime("%d.%m.%Y %H:%M:%S"), item.actor_email, item.actor_name,
-                label(item), item.action, item.target_label, item.target_id, item.area_code,
-                auditlog.describe(item.details, names), item.text, item.ip_address,
-                json.dumps(item.details, ensure_ascii=False) if item.details else "")])
-            if n % 200 == 0:
-                yield out.getvalue().encode("utf-8")
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue().encode("utf-8")
+    def line(item: auditlog.Item) -> list:
+        return [formatting.when(item.created_at, formatting.DATE_TIME_SECONDS, zone=zone),
+                item.actor_email, item.actor_name, label(item), item.action, item.target_label,
+                item.target_id, item.area_code, auditlog.describe(item.details, names),
+                item.text, item.ip_address,
+                json.dumps(item.details, ensure_ascii=False) if item.details else ""]
 
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="audit-log.csv"'})
+    def trailer(count: int) -> str:
+        return ngettext("End of the audit log export: %(num)d entry.",
+                        "End of the audit log export: %(num)d entries.", count)
+
+    # The first batch is read before the response starts: a failing database answers with an
+    # error page, not with a "200" and half a file.
+    items = primed(auditlog.iterate(filters))
+    # "Details" in words, as on the page; "Details (JSON)" as stored, for auditors' tools.
+    header = [_("Time"), _("Person"), _("Name"), _("Event"), _("Event code"), _("Object"),
+              _("Object id"), _("Area"), _("Details"), _("Text"), _("Address"),
+              _("Details (JSON)")]
+    return Response(stream_with_context(stream_csv(
+        header, (line(item) for item in items), trailer=trailer, failure=failure_line,
+        flush_every=200)), mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

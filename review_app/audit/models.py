@@ -25,6 +25,9 @@ class AuditAction(enum.StrEnum):
     IMPORT_APPLIED = "import_applied"
     IMPORT_FAILED = "import_failed"
     EXPORT = "export"
+    #: How an export ended: complete (with its row count) or failed (with the reason).
+    EXPORT_COMPLETED = "export_completed"
+    EXPORT_FAILED = "export_failed"
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
     USER_DEACTIVATED = "user_deactivated"

@@ -6,8 +6,6 @@ renders. Only admins import (``permissions.can_import``), checked before the bod
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 
 import sqlalchemy as sa
@@ -34,8 +32,8 @@ from review_app.imports.columns import COLUMNS
 from review_app.imports.forms import ActionForm, UploadForm
 from review_app.imports.models import ImportBatch, ImportStatus
 from review_app.imports.validate import Problem
-from review_app.requirements.export import neutralise
 from review_app.requirements.models import Area
+from review_app.tabular import csv_bytes
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
 
@@ -194,14 +192,12 @@ def discard(batch_id: int):
 def errors_csv(batch_id: int):
     """The preview's problems as a spreadsheet, to work through while fixing the file."""
     batch = load_batch(batch_id)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("Row"), _("Column"), _("Header"), _("Value"), _("Problem")])
-    for problem in (batch.report or {}).get("errors", []):
-        p = Problem.from_dict(problem)
-        writer.writerow([p.row or "", p.letter or p.column or "", p.header or "",
-                         neutralise(p.value or ""), messages.describe(p)])
-    return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv",
+    problems = [Problem.from_dict(p) for p in (batch.report or {}).get("errors", [])]
+    data = csv_bytes(
+        [_("Row"), _("Requirement code"), _("Column"), _("Header"), _("Value"), _("Problem")],
+        ([p.row, p.requirement, p.letter or p.column, p.header, p.value, messages.describe(p)]
+         for p in problems))
+    return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="import-{batch.id}-errors.csv"'})
 

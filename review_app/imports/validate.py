@@ -25,7 +25,11 @@ _WHOLE = re.compile(r"-?\d+(?:[.,]0+)?")
 _DECIMAL = re.compile(r"-?\d+[.,]\d+")
 #: A "?" inside a Cyrillic word: a letter the file's encoding could not hold (Windows-1251 has
 #: no ә ғ қ ң ө ұ ү һ), replaced when the file was saved. Never written on purpose in a word.
-_LOST_LETTER = re.compile(r"\w*[а-яёәғқңөұүһі]\?+[а-яёәғқңөұүһі]\w*", re.IGNORECASE)
+#: A "?" where a letter was: inside a word ("Қаза?стан"), or starting one ("?ауіпсіздігі",
+#: "?лтты?" — Windows-1251 has no Қ, Ұ, Ө, Ү, so a word's first letter is often the one lost).
+#: A "?" ending a word is left alone: it is how a question ends.
+_LOST_LETTER = re.compile(r"(?<!\w)\?+[а-яёәғқңөұүһі]\w*|\w*[а-яёәғқңөұүһі]\?+[а-яёәғқңөұүһі]\w*",
+                          re.IGNORECASE)
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Problem:
     letter: str | None = None  # the spreadsheet column letter
     value: str | None = None  # the start of the offending value
     params: dict[str, Any] = field(default_factory=dict)
+    #: The row's requirement code as the file writes it, so a problem can be found by code too.
+    requirement: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, {})}
@@ -123,7 +129,18 @@ class RowValidator:
                                         header=self._header("code"),
                                         letter=self._letter("code"), value=code,
                                         params={"first_row": first}))
-        return (None, problems) if problems else (values, [])
+        if problems:
+            written = self._written_code(cells)
+            for problem in problems:
+                problem.requirement = problem.requirement or written
+            return None, problems
+        return values, []
+
+    def _written_code(self, cells: list[str]) -> str | None:
+        mapped = next((m for m in self.columns if m.column.name == "code"), None)
+        if mapped is None or mapped.index >= len(cells):
+            return None
+        return excerpt(cells[mapped.index]) or None
 
     # Cells -----------------------------------------------------------------------------------
 

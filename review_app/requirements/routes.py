@@ -170,7 +170,6 @@ def detail(requirement_id: int):
 @reports_own_filter_errors(*FILTER_PARAMS)
 def export(fmt: str):
     """The list as filtered (same query string as the list page), as CSV or XLSX."""
-    from review_app import audit
     from review_app.errors import render_error
     from review_app.i18n import current_language
     from review_app.requirements import export as exporter
@@ -180,8 +179,7 @@ def export(fmt: str):
     if filters.errors:
         return render_error(400, " ".join(filters.errors))
     where = [permissions.visible_area_filter(current_user), *filters.where(current_user.id)]
-    audit.record(audit.AuditAction.EXPORT, actor=current_user, details={
-        "format": fmt, "filters": {k: v for k, v in request.args.items()
-                                   if k not in ("after", "before")}})
-    db.session.commit()
-    return exporter.response(fmt, where, filters.sort, current_language())
+    # Audited by the exporter: when it starts, and again when it is complete or has failed.
+    return exporter.response(fmt, where, filters.sort, current_language(), actor=current_user,
+                             filters={k: v for k, v in request.args.items()
+                                      if k not in ("after", "before")})

@@ -48,7 +48,7 @@ def write(fmt: str, source: ReportSource, out: IO[bytes], texts: Texts, language
         delimiter, decimal = (",", ".") if language == "en" else (";", ",")
         write_csv(source, out, texts, progress, delimiter=delimiter, decimal=decimal)
     elif fmt == "pdf":
-        write_pdf(source, out, texts, progress)
+        write_pdf(source, out, texts, progress, language=language)
     else:
         raise ValueError(f"unknown summary format {fmt!r}")
 

@@ -8,56 +8,58 @@ Kazakhstan. Text that starts like a formula is neutralised so a spreadsheet neve
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
+from review_app import formatting
+from review_app.summaries import columns
 from review_app.summaries.report import (
-    APPROVED,
     DECISIONS,
+    AreaTally,
     Progress,
     ProgressCounter,
     ReportSource,
     Texts,
 )
+from review_app.tabular import CsvEncoder, neutralise, plain_cell
 
-#: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Make ``value`` inert in a spreadsheet: a leading apostrophe shows it as plain text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
+__all__ = ["neutralise", "write_csv"]
 
 class _Writer:
+    """Rows to ``out`` through the app's one CSV encoder (BOM, neutralised formulas)."""
+
     def __init__(self, out: IO[bytes], delimiter: str, decimal: str):
-        self.text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
-        self.csv = csv.writer(self.text, delimiter=delimiter, lineterminator="\r\n")
+        self.out = out
+        self.encoder = CsvEncoder(delimiter, self.cell)
         self.decimal = decimal
+        self.pending = 0
 
     def cell(self, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            return neutralise(value)
         if isinstance(value, datetime):
-            return value.strftime("%d.%m.%Y %H:%M")
+            return formatting.when(value)
         if isinstance(value, float):
             return f"{value:.1f}".replace(".", self.decimal)
-        return str(value)
+        return plain_cell(value)
 
     def row(self, values: Iterable[Any]) -> None:
-        self.csv.writerow([self.cell(v) for v in values])
+        self.encoder.row(values)
+        self.pending += 1
+        if self.pending >= 500:  # written out in slices: memory stays flat
+            self.out.write(self.encoder.take())
+            self.pending = 0
 
     def blank(self) -> None:
-        self.csv.writerow([])
+        self.row([])
 
     def close(self) -> None:
-        self.text.flush()
-        self.text.detach()
+        self.out.write(self.encoder.take())
+
+
+def _values(spec, row, texts: Texts) -> list[Any]:
+    """A list's row as the CSV writes it: shares as percentages ("36,4"), the rest as given."""
+    return [value * 100 if column.kind == "share" and value is not None else value
+            for column, value in zip(spec, columns.values(spec, row, texts), strict=True)]
 
 
 def write_csv(source: ReportSource, out: IO[bytes], texts: Texts,
@@ -98,61 +100,32 @@ def write_csv(source: ReportSource, out: IO[bytes], texts: Texts,
     if scope.all_areas:
         w.blank()
         w.row([texts["section_areas"]])
-        w.row([texts["col_area"], texts["col_area_name"], texts["col_total"],
-               texts["state_unreviewed"], texts["state_proposed"], texts["state_returned"],
-               texts["state_approved"], texts["fig_cancelled"], texts["fig_revised"],
-               texts["fig_kept"], texts["col_complete"], texts["col_cost_removed"],
-               texts["col_cost_touched"]])
+        w.row(columns.headings(columns.AREAS, texts))
         for area in source.areas():
-            t = area.tally
-            w.row([area.code, area.name, t.total, t.count("unreviewed"), t.count("proposed"),
-                   t.count("returned"), t.count(APPROVED), t.final("cancel"),
-                   t.final("revise"), t.final("keep"), t.complete * 100, t.cost_removed,
-                   t.cost_touched])
-        w.row([texts["total"], "", tally.total, tally.count("unreviewed"),
-               tally.count("proposed"), tally.count("returned"), tally.approved,
-               tally.final("cancel"), tally.final("revise"), tally.final("keep"),
-               tally.complete * 100, tally.cost_removed, tally.cost_touched])
+            w.row(_values(columns.AREAS, area, texts))
+        w.row(_values(columns.AREAS, AreaTally(texts["total"], "", tally), texts))
 
     for decision, section in (("cancel", "section_cancelled"), ("revise", "section_revised"),
                               ("keep", "section_kept")):
         w.blank()
         w.row([texts[section]])
-        revise = decision == "revise"
-        header = [texts["col_area"], texts["col_code"], texts["col_title"]]
-        if revise:
-            header += [texts["col_old_wording"], texts["col_new_wording"]]
-        w.row([*header, texts["col_legal_basis"], texts["col_issuing_body"], texts["col_cost"],
-               texts["col_justification"], texts["col_deviation"], texts["col_proposed_by"],
-               texts["col_proposed_at"], texts["col_approved_by"], texts["col_approved_at"]])
+        decided = columns.decided(decision)
+        w.row(columns.headings(decided, texts))
         for r in source.decided(decision):
-            head = [r.area_code, r.code, r.title]
-            if revise:
-                head += [r.text, r.new_wording]
-            w.row([*head, r.legal_basis, r.issuing_body, r.annual_cost_kzt, r.justification,
-                   r.deviation_reason, r.proposed_by, r.proposed_at, r.approved_by,
-                   r.approved_at])
+            w.row(_values(decided, r, texts))
             counter.tick()
 
     w.blank()
     w.row([texts["section_pending"]])
-    w.row([texts["col_area"], texts["col_code"], texts["col_title"], texts["col_state"],
-           texts["col_decision"], texts["col_assignee"], texts["col_proposed_by"],
-           texts["col_updated"], texts["col_cost"]])
-    decisions = {d: texts[f"decision_{d}"] for d in DECISIONS}
+    w.row(columns.headings(columns.PENDING, texts))
     for r in source.pending():
-        w.row([r.area_code, r.code, r.title, texts.get(f"state_{r.state}", r.state),
-               decisions.get(r.decision, r.decision), r.assignee, r.proposed_by, r.updated_at,
-               r.annual_cost_kzt])
+        w.row(_values(columns.PENDING, r, texts))
         counter.tick()
 
     w.blank()
     w.row([texts["section_reviewers"]])
-    w.row([texts["col_person"], texts["col_email"], texts["col_proposals"],
-           texts["col_approvals"], texts["col_returns"], texts["col_reopens"],
-           texts["col_comments"], texts["col_assigned_open"], texts["col_last_active"]])
+    w.row(columns.headings(columns.REVIEWERS, texts))
     for p in source.reviewers():
-        w.row([p.name, p.email, p.proposals, p.approvals, p.returns, p.reopens, p.comments,
-               p.assigned_open, p.last_active])
+        w.row(_values(columns.REVIEWERS, p, texts))
     w.close()
     counter.finish()

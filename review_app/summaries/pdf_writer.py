@@ -1,21 +1,22 @@
 """The PDF summary: a printable brief with the key figures, charts and the largest decisions.
 
 Pure: takes a :class:`~review_app.summaries.report.ReportSource` and writes to a binary file
-object. The text is set in Roboto, embedded from the ``font-roboto`` package (it covers
-Russian and every Kazakh letter, and the tenge sign), so the PDF reads the same on any machine
-whatever fonts the host has. A brief stays short whatever the scope: the full lists are in the
-XLSX and CSV summaries, and the PDF says so.
+object. The text is set in Roboto, embedded from the fonts shipped beside this module (they
+cover Russian and every Kazakh letter, and the tenge sign), so the PDF reads the same on any
+machine whatever fonts the host has. A brief stays short whatever the scope: the full lists are
+in the XLSX and CSV summaries, and the PDF says so.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from typing import IO
 
-import font_roboto
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from review_app import formatting
 from review_app.summaries.report import (
     APPROVED,
     DECISIONS,
@@ -24,7 +25,6 @@ from review_app.summaries.report import (
     ReportSource,
     Tally,
     Texts,
-    percent,
 )
 
 # fontTools logs every step of subsetting the embedded font at INFO; that is noise in a worker log.
@@ -44,14 +44,6 @@ STRIPE = (247, 249, 252)
 TABLE = {"align": "LEFT", "cell_fill_color": STRIPE, "cell_fill_mode": "ROWS"}
 
 
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", "\u00a0")
-
-
-def _money(value: int | None) -> str:
-    return "—" if value is None else _number(value) + "\u00a0₸"
-
-
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
@@ -67,15 +59,28 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 
 class _Brief(FPDF):
-    def __init__(self, texts: Texts, title: str):
+    def __init__(self, texts: Texts, title: str, language: str):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.texts, self.brief_title = texts, title
-        self.add_font(FONT, "", font_roboto.Roboto)
-        self.add_font(FONT, "B", font_roboto.RobotoBold)
+        self.language = language
+        fonts = resources.files("review_app.summaries") / "fonts"
+        for style, file in (("", "Roboto-Regular.ttf"), ("B", "Roboto-Bold.ttf")):
+            with resources.as_file(fonts / file) as path:
+                self.add_font(FONT, style, path)
         self.set_auto_page_break(auto=True, margin=15)
         self.set_margins(12, 12, 12)
         self.set_title(title)
         self.set_creator("Requirements review")
+
+    # Numbers in the summary's language (Babel's rules): "12 345", "45,7" in ru and kk.
+    def num(self, value: int) -> str:
+        return formatting.number(value, self.language)
+
+    def money(self, value: int | None) -> str:
+        return formatting.money(value, self.language)
+
+    def pct(self, fraction: float) -> str:
+        return formatting.percent(fraction, self.language)
 
     def footer(self) -> None:
         self.set_y(-11)
@@ -92,21 +97,22 @@ class _Brief(FPDF):
             self.add_page()
         self.ln(3)
         self.set_font(FONT, "B", size)
-        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(1.5)
         self.set_font(FONT, "", 9)
 
     def note(self, text: str) -> None:
         self.set_font(FONT, "", 8.5)
         self.set_text_color(95, 107, 122)
-        self.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 4.2, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.set_font(FONT, "", 9)
 
 
 def write_pdf(source: ReportSource, out: IO[bytes], texts: Texts,
-              progress: Progress | None = None) -> None:
-    """Write a brief of ``source`` to ``out`` as a PDF."""
+              progress: Progress | None = None, language: str = "ru") -> None:
+    """Write a brief of ``source`` to ``out`` as a PDF, numbers written as ``language`` writes
+    them ("45,7 %" in Russian and Kazakh, "45.7" in English)."""
     scope, tally = source.scope, source.tally()
     steps = 6
 
@@ -116,14 +122,16 @@ def write_pdf(source: ReportSource, out: IO[bytes], texts: Texts,
 
     title = texts["title_all"] if scope.all_areas else texts["title_area"] % {
         "code": scope.area_code, "name": scope.area_name}
-    pdf = _Brief(texts, title)
+    pdf = _Brief(texts, title, language)
     pdf.add_page()
     pdf.set_font(FONT, "B", 16)
-    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    # Left-aligned: fpdf2's multi_cell justifies by default, which spread a wrapped Kazakh
+    # title's few long words over the line with huge gaps.
+    pdf.multi_cell(0, 8, title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9.5)
     pdf.set_text_color(95, 107, 122)
-    pdf.cell(0, 5, f"{texts['as_of']}: {scope.as_of:%d.%m.%Y %H:%M}    "
-                   f"{texts['generated']}: {scope.generated_at:%d.%m.%Y %H:%M}",
+    pdf.cell(0, 5, f"{texts['as_of']}: {formatting.when(scope.as_of)}    "
+                   f"{texts['generated']}: {formatting.when(scope.generated_at)}",
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
@@ -152,16 +160,16 @@ def write_pdf(source: ReportSource, out: IO[bytes], texts: Texts,
 def _key_figures(pdf: _Brief, texts: Texts, tally: Tally) -> None:
     pdf.heading(texts["section_figures"])
     rows = [
-        (texts["fig_total"], _number(tally.total)),
-        (texts["fig_approved"], _number(tally.approved)),
-        (texts["fig_complete"], percent(tally.complete)),
-        (texts["fig_cancelled"], _number(tally.final("cancel"))),
-        (texts["fig_revised"], _number(tally.final("revise"))),
-        (texts["fig_kept"], _number(tally.final("keep"))),
-        (texts["fig_in_review"], _number(tally.count("proposed") + tally.count("returned"))),
-        (texts["fig_unreviewed"], _number(tally.count("unreviewed"))),
-        (texts["fig_cost_removed"], _money(tally.cost_removed)),
-        (texts["fig_cost_touched"], _money(tally.cost_touched)),
+        (texts["fig_total"], pdf.num(tally.total)),
+        (texts["fig_approved"], pdf.num(tally.approved)),
+        (texts["fig_complete"], pdf.pct(tally.complete)),
+        (texts["fig_cancelled"], pdf.num(tally.final("cancel"))),
+        (texts["fig_revised"], pdf.num(tally.final("revise"))),
+        (texts["fig_kept"], pdf.num(tally.final("keep"))),
+        (texts["fig_in_review"], pdf.num(tally.count("proposed") + tally.count("returned"))),
+        (texts["fig_unreviewed"], pdf.num(tally.count("unreviewed"))),
+        (texts["fig_cost_removed"], pdf.money(tally.cost_removed)),
+        (texts["fig_cost_touched"], pdf.money(tally.cost_touched)),
     ]
     pdf.set_font(FONT, "", 9.5)
     pdf.set_fill_color(*STRIPE)  # fpdf2 fills cell text with the current colour
@@ -207,7 +215,7 @@ def _legend(pdf: _Brief, texts: Texts, items: list[tuple[str, int | None, str]])
     x0 = x = pdf.l_margin
     y = pdf.get_y()
     for key, n, colour in items:
-        label = texts[key] + (f" — {_number(n)}" if n is not None else "")
+        label = texts[key] + (f" — {pdf.num(n)}" if n is not None else "")
         width = 6 + pdf.get_string_width(label) + 6
         if x + width > pdf.w - pdf.r_margin:
             x, y = x0, y + 5.5
@@ -240,10 +248,10 @@ def _cross_tab(pdf: _Brief, texts: Texts, tally: Tally) -> None:
         table.row(header)
         for state in tally.states():
             table.row([texts.get(f"state_{state}", state),
-                       *(_number(tally.count(state, d)) for d in (*DECISIONS, "")),
-                       _number(tally.count(state))])
-        table.row([texts["total"], *(_number(tally.count(None, d)) for d in (*DECISIONS, "")),
-                   _number(tally.total)])
+                       *(pdf.num(tally.count(state, d)) for d in (*DECISIONS, "")),
+                       pdf.num(tally.count(state))])
+        table.row([texts["total"], *(pdf.num(tally.count(None, d)) for d in (*DECISIONS, "")),
+                   pdf.num(tally.total)])
 
 
 def _areas_chart(pdf: _Brief, texts: Texts, areas) -> None:
@@ -261,7 +269,7 @@ def _areas_chart(pdf: _Brief, texts: Texts, areas) -> None:
         _bar(pdf, pdf.l_margin + label_width, y + 0.6, pdf.epw - label_width - 14,
              row_height - 1.2, [(n, c) for _, n, c in _segments(area.tally)])
         pdf.set_xy(pdf.w - pdf.r_margin - 13, y)
-        pdf.cell(13, row_height, percent(area.tally.complete) + "%", align="R")
+        pdf.cell(13, row_height, pdf.pct(area.tally.complete) + "%", align="R")
         pdf.set_y(y + row_height)
     pdf.ln(2)
     _legend(pdf, texts, [(key, None, colour) for key, _, colour in _segments(Tally())])
@@ -280,14 +288,14 @@ def _areas_table(pdf: _Brief, texts: Texts, areas, tally: Tally) -> None:
                    texts["fig_kept"], "%", texts["col_cost_removed"]])
         for area in areas:
             t = area.tally
-            table.row([area.code, _clip(area.name, 60), _number(t.total),
-                       _number(t.count(APPROVED)), _number(t.final("cancel")),
-                       _number(t.final("revise")), _number(t.final("keep")),
-                       percent(t.complete), _money(t.cost_removed)])
-        table.row([texts["total"], "", _number(tally.total), _number(tally.approved),
-                   _number(tally.final("cancel")), _number(tally.final("revise")),
-                   _number(tally.final("keep")), percent(tally.complete),
-                   _money(tally.cost_removed)])
+            table.row([area.code, _clip(area.name, 60), pdf.num(t.total),
+                       pdf.num(t.count(APPROVED)), pdf.num(t.final("cancel")),
+                       pdf.num(t.final("revise")), pdf.num(t.final("keep")),
+                       pdf.pct(t.complete), pdf.money(t.cost_removed)])
+        table.row([texts["total"], "", pdf.num(tally.total), pdf.num(tally.approved),
+                   pdf.num(tally.final("cancel")), pdf.num(tally.final("revise")),
+                   pdf.num(tally.final("keep")), pdf.pct(tally.complete),
+                   pdf.money(tally.cost_removed)])
     pdf.set_font(FONT, "", 9)
 
 
@@ -304,8 +312,9 @@ def _largest(pdf: _Brief, texts: Texts, heading: str, rows: list[DecidedRow]) ->
         table.row([texts["col_code"], texts["col_title"], texts["col_cost"],
                    texts["col_justification"], texts["col_approved_by"]])
         for r in rows:
-            approved = r.approved_by + (f"\n{r.approved_at:%d.%m.%Y}" if r.approved_at else "")
-            table.row([r.code, _clip(r.title, 160), _money(r.annual_cost_kzt),
+            approved = r.approved_by + (f"\n{formatting.when(r.approved_at, formatting.DATE)}"
+                                        if r.approved_at else "")
+            table.row([r.code, _clip(r.title, 160), pdf.money(r.annual_cost_kzt),
                        _clip(r.justification, 260), approved])
     pdf.set_font(FONT, "", 9)
 
@@ -330,7 +339,7 @@ def _reviewers(pdf: _Brief, texts: Texts, source: ReportSource) -> None:
                    texts["col_returns"], texts["col_comments"], texts["col_assigned_open"],
                    texts["col_last_active"]])
         for p in shown:
-            table.row([p.name, _number(p.proposals), _number(p.approvals), _number(p.returns),
-                       _number(p.comments), _number(p.assigned_open),
-                       f"{p.last_active:%d.%m.%Y %H:%M}" if p.last_active else "—"])
+            table.row([p.name, pdf.num(p.proposals), pdf.num(p.approvals), pdf.num(p.returns),
+                       pdf.num(p.comments), pdf.num(p.assigned_open),
+                       formatting.when(p.last_active) or "—"])
     pdf.set_font(FONT, "", 9)

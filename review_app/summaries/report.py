@@ -219,11 +219,6 @@ class ProgressCounter:
             self._report(self.done, self.total)
 
 
-def percent(fraction: float) -> str:
-    """0.4567 -> "45.7" (one decimal, as the reports print shares)."""
-    return f"{fraction * 100:.1f}"
-
-
 def legal_basis(act: str | None, ref: str | None, article: str | None) -> str:
     """The act, its number and date, and the article, joined the way lawyers cite them."""
     return ", ".join(part for part in (act, ref, article) if part)

@@ -198,9 +198,13 @@ def download(summary_id: int):
 
 
 def file_name(summary: Summary) -> str:
-    """An ASCII name saying what the file is: summary-area-01-20261126-1530.xlsx."""
+    """An ASCII name saying what the file is: summary-area-01-20261126-1530.xlsx, the moment
+    in local time, as the file's own "data as of" line says it (not the stored UTC)."""
+    from review_app.formatting import file_stamp
+    from review_app.time import local_zone
+
     scope = f"area-{summary.area.code}" if summary.area else "all-areas"
-    moment = f"-{summary.as_of:%Y%m%d-%H%M}" if summary.as_of else ""
+    moment = f"-{file_stamp(summary.as_of, local_zone())}" if summary.as_of else ""
     return f"summary-{scope}{moment}.{summary.format.value}"
 
 

@@ -8,6 +8,7 @@ therefore written top to bottom, once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -15,6 +16,8 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from review_app import formatting
+from review_app.summaries import columns
 from review_app.summaries.report import (
     APPROVED,
     DECISIONS,
@@ -33,6 +36,12 @@ MONEY = '#,##0'
 WHEN = "dd.mm.yyyy hh:mm"
 #: Excel refuses longer cell text; longer wording is cut with a visible mark.
 MAX_CELL = 32_767
+#: Row heights for wrapped text: a line of the default 11-point font is 15 points, a column
+#: "character" holds about 1.1 Cyrillic letters once words wrap (1.3 let
+#: the printed demo data run into the next row), and Excel's tallest row is 409 points.
+LINE_HEIGHT = 15
+CHARS_PER_WIDTH = 1.1
+MAX_ROW_HEIGHT = 409
 
 
 class _Formats:
@@ -52,6 +61,32 @@ class _Formats:
         self.when = wb.add_format({"num_format": WHEN, "valign": "top", "align": "left"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.top = wb.add_format({"valign": "top"})
+        #: The cell format of each kind of column in the shared column spec.
+        self.of_kind = {"text": self.top, "wrap": self.wrap, "number": None,
+                        "money": self.money, "share": self.pct, "when": self.when}
+
+    def columns(self, spec: Sequence[columns.Column], texts: Texts) -> list[tuple[str, float,
+                                                                                  Any]]:
+        """(heading, width, format) for each column of ``spec``, as :class:`_Table` takes them."""
+        return [(texts[c.heading], c.width, self.of_kind[c.kind]) for c in spec]
+
+
+def _print_setup(ws: Worksheet, texts: Texts, title: str, *, fit_height: int = 0,
+                 repeat_header: bool = True) -> None:
+    """How a sheet prints from a spreadsheet program: A4 landscape, every column on the page
+    (printed without this, the all-areas workbook took 1,059 pages, a list's columns spread
+    over several sheets of paper and the key figures' labels parted from their numbers),
+    the header row again on every page, the summary's title and "page N of M" on each."""
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, fit_height)
+    if repeat_header:
+        ws.repeat_rows(0)
+    page = texts["pdf_page"] % {"page": "&P", "pages": "&N"}
+    ws.set_header("&L&8" + title.replace("&", "&&")[:200] + "&R&8" + ws.get_name()
+                  .replace("&", "&&"))
+    ws.set_footer("&R&8" + page)
 
 
 def _cell(value: Any) -> Any:
@@ -73,11 +108,32 @@ class _Table:
             ws.write_string(0, col, heading, fm.header_num if numeric else fm.header)
         ws.freeze_panes(1, freeze_cols)
         self.formats = [fmt for _, _, fmt in columns]
+        #: (index, characters per line) of the columns whose text wraps.
+        self.wrapped = [(col, width * CHARS_PER_WIDTH) for col, (_, width, fmt)
+                        in enumerate(columns) if fmt is fm.wrap]
         self.row = 0
+
+    def _height(self, values: Sequence[Any]) -> float | None:
+        """The row's height for its longest wrapped text, in points (None: one line).
+
+        Spreadsheet programs do not measure rows they open (LibreOffice printed the
+        long wordings over each other); an estimate from the text's length keeps them apart.
+        """
+        lines = 1
+        for col, per_line in self.wrapped:
+            value = values[col]
+            if isinstance(value, str) and value:
+                lines = max(lines, sum(max(1, math.ceil(len(part) / per_line))
+                                       for part in value[:MAX_CELL].split("\n")))
+        return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT) if lines > 1 else None
 
     def add(self, values: Iterable[Any]) -> None:
         self.row += 1
         ws, row = self.ws, self.row
+        values = list(values)
+        height = self._height(values)
+        if height is not None:  # before the row's cells: constant-memory mode writes rows once
+            ws.set_row(row, height)
         for col, (value, fmt) in enumerate(zip(values, self.formats, strict=True)):
             if value is None or value == "":
                 continue
@@ -121,8 +177,13 @@ def write_xlsx(source: ReportSource, out: IO[bytes], texts: Texts,
                        source.pending(), counter)
         _reviewers_sheet(wb.add_worksheet(_sheet_name(texts["sheet_reviewers"])), fm, texts,
                          source)
-        wb.set_properties({"title": _title(source, texts), "comments": texts["as_of"] + " "
-                           + source.scope.as_of.strftime("%d.%m.%Y %H:%M")})
+        title = _title(source, texts)
+        for index, ws in enumerate(wb.worksheets()):
+            # The first sheet (key figures, cross-tab, charts) prints on one page.
+            _print_setup(ws, texts, title, fit_height=1 if index == 0 else 0,
+                         repeat_header=index > 0)
+        wb.set_properties({"title": title, "comments": texts["as_of"] + " "
+                           + formatting.when(source.scope.as_of)})
     except BaseException:
         _abandon(wb)
         raise
@@ -232,23 +293,12 @@ def _summary_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Text
 
 def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts) -> None:
     ws = wb.add_worksheet(_sheet_name(texts["sheet_areas"]))
-    columns = [
-        (texts["col_area"], 8, fm.top), (texts["col_area_name"], 44, fm.top),
-        (texts["col_total"], 13, None), (texts["state_unreviewed"], 13, None),
-        (texts["state_proposed"], 13, None), (texts["state_returned"], 13, None),
-        (texts["state_approved"], 13, None), (texts["fig_cancelled"], 13, None),
-        (texts["fig_revised"], 13, None), (texts["fig_kept"], 13, None),
-        (texts["col_complete"], 13, fm.pct), (texts["col_cost_removed"], 20, fm.money),
-        (texts["col_cost_touched"], 20, fm.money),
-    ]
-    table = _Table(ws, fm, columns)
+    spec = columns.AREAS
+    table = _Table(ws, fm, fm.columns(spec, texts))
     areas = source.areas()
     for area in areas:
-        t = area.tally
-        table.add([area.code, area.name, t.total, t.count("unreviewed"), t.count("proposed"),
-                   t.count("returned"), t.count(APPROVED), t.final("cancel"), t.final("revise"),
-                   t.final("keep"), t.complete, t.cost_removed, t.cost_touched])
-    ws.autofilter(0, 0, len(areas), len(columns) - 1)
+        table.add(columns.values(spec, area, texts))
+    ws.autofilter(0, 0, len(areas), len(spec) - 1)
     total = source.tally()
     row = len(areas) + 1
     ws.write_string(row, 0, texts["total"], fm.label_bold)
@@ -277,61 +327,33 @@ def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts)
     chart.set_title({"name": texts["chart_areas"]})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 720, "height": max(360, 22 * len(areas) + 120)})
+    # On a page of its own when printed, small enough to fit one A4 page at the sheet's scale.
+    chart.set_size({"width": 720, "height": max(360, 18 * len(areas) + 100)})
+    ws.set_h_pagebreaks([len(areas) + 2])
     ws.insert_chart(len(areas) + 3, 1, chart)
 
 
 def _decided_sheet(ws: Worksheet, fm: _Formats, texts: Texts, decision: str,
                    rows: Iterable[DecidedRow], counter: ProgressCounter) -> None:
-    revise = decision == "revise"
-    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
-               (texts["col_title"], 48, fm.wrap)]
-    if revise:
-        columns += [(texts["col_old_wording"], 60, fm.wrap),
-                    (texts["col_new_wording"], 60, fm.wrap)]
-    columns += [(texts["col_legal_basis"], 40, fm.wrap), (texts["col_issuing_body"], 30, fm.wrap),
-                (texts["col_cost"], 16, fm.money), (texts["col_justification"], 55, fm.wrap),
-                (texts["col_deviation"], 30, fm.wrap), (texts["col_proposed_by"], 22, fm.top),
-                (texts["col_proposed_at"], 16, fm.when), (texts["col_approved_by"], 22, fm.top),
-                (texts["col_approved_at"], 16, fm.when)]
-    table = _Table(ws, fm, columns, freeze_cols=3)
+    spec = columns.decided(decision)
+    table = _Table(ws, fm, fm.columns(spec, texts), freeze_cols=3)
     for r in rows:
-        head = [r.area_code, r.code, r.title]
-        if revise:
-            head += [r.text, r.new_wording]
-        table.add([*head, r.legal_basis, r.issuing_body, r.annual_cost_kzt, r.justification,
-                   r.deviation_reason, r.proposed_by, r.proposed_at, r.approved_by,
-                   r.approved_at])
+        table.add(columns.values(spec, r, texts))
         counter.tick()
     table.close(texts)
 
 
 def _pending_sheet(ws: Worksheet, fm: _Formats, texts: Texts, rows: Iterable[PendingRow],
                    counter: ProgressCounter) -> None:
-    columns = [(texts["col_area"], 7, fm.top), (texts["col_code"], 15, fm.top),
-               (texts["col_title"], 60, fm.wrap), (texts["col_state"], 14, fm.top),
-               (texts["col_decision"], 14, fm.top), (texts["col_assignee"], 22, fm.top),
-               (texts["col_proposed_by"], 22, fm.top), (texts["col_updated"], 16, fm.when),
-               (texts["col_cost"], 16, fm.money)]
-    table = _Table(ws, fm, columns, freeze_cols=3)
-    states = {s: texts.get(f"state_{s}", s) for s in ("unreviewed", "proposed", "returned")}
-    decisions = {d: texts[f"decision_{d}"] for d in DECISIONS}
+    table = _Table(ws, fm, fm.columns(columns.PENDING, texts), freeze_cols=3)
     for r in rows:
-        table.add([r.area_code, r.code, r.title, states.get(r.state, r.state),
-                   decisions.get(r.decision, r.decision), r.assignee, r.proposed_by,
-                   r.updated_at, r.annual_cost_kzt])
+        table.add(columns.values(columns.PENDING, r, texts))
         counter.tick()
     table.close(texts)
 
 
 def _reviewers_sheet(ws: Worksheet, fm: _Formats, texts: Texts, source: ReportSource) -> None:
-    columns = [(texts["col_person"], 30, fm.top), (texts["col_email"], 28, fm.top),
-               (texts["col_proposals"], 12, None), (texts["col_approvals"], 12, None),
-               (texts["col_returns"], 12, None), (texts["col_reopens"], 12, None),
-               (texts["col_comments"], 12, None), (texts["col_assigned_open"], 16, None),
-               (texts["col_last_active"], 16, fm.when)]
-    table = _Table(ws, fm, columns, freeze_cols=1)
+    table = _Table(ws, fm, fm.columns(columns.REVIEWERS, texts), freeze_cols=1)
     for p in source.reviewers():
-        table.add([p.name, p.email, p.proposals, p.approvals, p.returns, p.reopens, p.comments,
-                   p.assigned_open, p.last_active])
+        table.add(columns.values(columns.REVIEWERS, p, texts))
     table.close(texts)
