@@ -28,6 +28,7 @@ from review_app import permissions
 from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.i18n import current_language
+from review_app.queues import queue
 from review_app.requirements.models import Area
 from review_app.summaries import service, storage
 from review_app.summaries.build import MEDIA_TYPES
@@ -78,8 +79,6 @@ def _tidy() -> bool:
 def _workers_serving() -> bool | None:
     """Whether some worker serves the summaries queue (None when Redis cannot be asked)."""
     try:
-        from workers import queue
-
         return Worker.count(queue=queue(current_app, "summaries")) > 0
     except (redis.RedisError, OSError):
         return None
