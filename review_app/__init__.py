@@ -29,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    # lazy: this file runs on every import of any review_app module (a model, the pure summary
+    # builder, a worker's job); the blueprints and extensions load only when an app is built
     from review_app import (
         admin,
         audit,
@@ -36,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         database,
         errors,
+        extensions,
         health,
         i18n,
         imports,
@@ -46,14 +49,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         summaries,
         validation,
     )
-    from review_app.extensions import csrf, db, migrate
 
     validation.init_app(app)  # first: bounds <int:...> before rules exist, checks input first
     database.configure_engine(app)
-    db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
-                                                     "migrations"))
-    csrf.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=os.path.join(
+        os.path.dirname(__file__), "..", "migrations"))
+    extensions.csrf.init_app(app)
     database.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

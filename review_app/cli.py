@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from review_app import consistency, devserver
 from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
@@ -46,6 +47,8 @@ def seed_demo_if_empty(*, seed: int = DEMO_SEED, count: int = DEMO_SIZE) -> dict
 
     :raise click.ClickException: a demo account's email is taken (the message says which).
     """
+    # lazy: demo parses its three TOML data files at import (~33 ms of every start-up);
+    # only seeding needs them
     from review_app import demo
 
     if _has_requirements():
@@ -64,9 +67,8 @@ def seed_demo_if_empty(*, seed: int = DEMO_SEED, count: int = DEMO_SIZE) -> dict
 def prepare_command(no_seed: bool) -> None:
     """Get ready to serve in one step: compile changed translations, migrate the database to
     the newest schema, add demo data if it is empty."""
-    from review_app import devserver
-
-    for line in devserver.prepare(current_app._get_current_object(), seed=not no_seed):
+    seed = None if no_seed else seed_demo_if_empty
+    for line in devserver.prepare(current_app._get_current_object(), seed=seed):
         click.echo(line.capitalize() + ".")
 
 
@@ -77,11 +79,9 @@ def prepare_command(no_seed: bool) -> None:
 def dev_command(host: str, port: int, no_worker: bool) -> None:
     """Development: prepare (as ``flask prepare``), then serve with a background worker and,
     without REDIS_URL, an embedded Redis; all of them stop together."""
-    from review_app import devserver
-
     app = current_app._get_current_object()
     redis_ready = devserver.start_redis_in_background(app)
-    for line in devserver.prepare(app):
+    for line in devserver.prepare(app, seed=seed_demo_if_empty):
         click.echo(line.capitalize() + ".")
     redis_ready.join()
     devserver.serve(app, host=host, port=port, worker=not no_worker)
@@ -95,8 +95,6 @@ def check_history_command(limit: int) -> None:
     Exits with 1 when any differ, e.g. after a data fix or a script that wrote review data
     without going through the workflow.
     """
-    from review_app import consistency
-
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
     found = consistency.check(db.session)
     if not found:

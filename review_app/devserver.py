@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -21,8 +22,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
-from review_app.redis_conn import get_redis, stop_embedded
+from review_app.redis_conn import get_redis, redis_url_for_workers, stop_embedded
 
 
 def compile_stale_catalogs(translations: Path) -> list[Path]:
@@ -43,11 +45,11 @@ def compile_stale_catalogs(translations: Path) -> list[Path]:
     return compiled
 
 
-def prepare(app: Flask, *, seed: bool = True) -> list[str]:
+def prepare(app: Flask, *, seed: Callable[[], dict[str, int] | None] | None = None,
+            ) -> list[str]:
     """Make the instance ready to serve: catalogs compiled, schema at the newest migration,
-    and (``seed``) demo data in an empty database. Returns what it did, for the console."""
-    from review_app.cli import seed_demo_if_empty
-
+    and demo data in an empty database when given ``seed`` (``cli.seed_demo_if_empty``, passed
+    in so that this module need not import the CLI that imports it). Returns what it did."""
     done = []
     compiled = compile_stale_catalogs(Path(app.root_path) / "translations")
     if compiled:
@@ -55,7 +57,7 @@ def prepare(app: Flask, *, seed: bool = True) -> list[str]:
     os.makedirs(app.instance_path, exist_ok=True)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        if seed and (report := seed_demo_if_empty()):
+        if seed and (report := seed()):
             done.append("added demo data: " + ", ".join(f"{n} {what}"
                                                         for what, n in report.items()))
     return done
@@ -84,10 +86,6 @@ def _stop_on(*signals: int) -> None:
 
 def serve(app: Flask, *, host: str, port: int, worker: bool = True) -> None:
     """Serve ``app`` on ``host:port`` until interrupted, with an RQ worker beside it."""
-    from werkzeug.serving import make_server
-
-    from review_app.redis_conn import redis_url_for_workers
-
     _stop_on(signal.SIGTERM, signal.SIGHUP)
     process = None
     try:

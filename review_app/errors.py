@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from review_app.extensions import db
+
 log = logging.getLogger("review_app.errors")
 
 MESSAGES = {
@@ -55,7 +57,5 @@ def init_app(app: Flask) -> None:
     def _internal(error: InternalServerError):
         log.error("unhandled error on %s %s", request.method, request.path,
                   exc_info=error.original_exception)
-        from review_app.extensions import db
-
         db.session.rollback()
         return render_error(500)

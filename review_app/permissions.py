@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import AnonymousUserMixin
 
+from review_app import audit
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
@@ -219,8 +220,6 @@ def lead_area_ids(user: AnyUser) -> set[int]:
 def log_denied(user: AnyUser, action: str, target: object) -> None:
     who = user.email if isinstance(user, User) else "anonymous"
     log.warning("permission denied: user=%s action=%s target=%r", who, action, target)
-    from review_app import audit
-
     audit.record_detached(audit.AuditAction.DENIED, actor=user, target=target,
                           details={"action": action})
 

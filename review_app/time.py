@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 
 def utcnow() -> datetime:
     """The current moment as a naive UTC datetime (what the columns store)."""
@@ -15,7 +17,5 @@ def utcnow() -> datetime:
 def local_zone(config: Mapping[str, Any] | None = None) -> ZoneInfo:
     """The time zone times are shown in (the current app's, or that of ``config``)."""
     if config is None:
-        from flask import current_app
-
         config = current_app.config
     return ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"])

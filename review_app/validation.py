@@ -32,6 +32,8 @@ from werkzeug.routing import IntegerConverter
 from wtforms import Field
 from wtforms.validators import StopValidation
 
+from review_app.errors import render_error
+
 #: C0 control characters except tab, LF and CR (which text areas legitimately send).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -193,8 +195,6 @@ def _body_is_ours() -> bool:
 
 def refuse_control_characters_in_request():
     """``before_request``: a 400 naming the first field that carries a control character."""
-    from review_app.errors import render_error
-
     if has_control_characters(request.path):
         return render_error(400, _("The address contains a control character (such as a NUL "
                                    "byte). Check the link and open it again."))

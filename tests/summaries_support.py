@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from rq import SimpleWorker, Worker
 
 from review_app.extensions import db
+from review_app.queues import queue
 from review_app.redis_conn import get_redis
 from review_app.summaries.models import Summary
 from review_app.summaries.report import (
@@ -68,8 +69,6 @@ def start_worker(app: Flask, *args: str, env: dict[str, str] | None = None) -> s
 
 def wait_until_serving(app: Flask, process: subprocess.Popen, timeout: float = 30) -> None:
     """Wait until a started worker has registered itself on the summaries queue."""
-    from workers import queue
-
     deadline = time.monotonic() + timeout
     while not Worker.count(queue=queue(app, "summaries")):
         assert process.poll() is None, "the worker stopped"

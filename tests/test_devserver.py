@@ -45,7 +45,7 @@ def test_prepare_brings_an_empty_database_to_the_newest_schema_once(tmp_path, re
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'new.db'}",
                       "TESTING": True, "REDIS_URL": redis_url})
     app.instance_path = str(tmp_path / "instance")
-    devserver.prepare(app, seed=False)
+    devserver.prepare(app, seed=None)
     with app.app_context():
         tables = set(db.inspect(db.engine).get_table_names())
         assert {"requirements", "review_events", "alembic_version"} <= tables
@@ -66,7 +66,7 @@ _DEV_STACK = textwrap.dedent("""
                       "REDIS_URL": ""})
     app.instance_path = instance
     devserver.start_redis_in_background(app).join()
-    devserver.prepare(app, seed=False)
+    devserver.prepare(app, seed=None)
     devserver.serve(app, host="127.0.0.1", port=port)
 """)
 

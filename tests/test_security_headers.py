@@ -107,10 +107,10 @@ def test_no_hsts_outside_production(client):
     assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
-def test_production_sends_hsts_for_a_year(database_url, monkeypatch):
+def test_production_sends_hsts_for_a_year(database_url, redis_url, monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("REDIS_URL", redis_url)  # production refuses to start without it
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     response = app.test_client().get("/healthz")
     with app.app_context():

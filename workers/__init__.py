@@ -1,21 +1,10 @@
 """Background workers (RQ). ``python -m workers`` starts one on the app's configuration.
 
-Queues are named by purpose so operators can run separate workers for slow and quick work.
+The jobs live here (``workers.summaries``, ``workers.imports``), thin adapters over
+``review_app``; the app enqueues them by name through ``review_app.queues``. Queues are named
+by purpose so operators can run separate workers for slow and quick work.
 """
 
-from __future__ import annotations
+from review_app.queues import QUEUES, queue
 
-from flask import Flask
-from rq import Queue
-
-#: Queue names, by purpose, in the order a worker serves them.
-QUEUES = ("summaries", "imports", "default")
-
-
-def queue(app: Flask, name: str = "default") -> Queue:
-    """The RQ queue ``name`` on the app's Redis."""
-    from review_app.redis_conn import get_redis
-
-    if name not in QUEUES:
-        raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUES)}")
-    return Queue(name, connection=get_redis(app))
+__all__ = ["QUEUES", "queue"]

@@ -2,11 +2,11 @@
 
 from flask import Flask
 
+from review_app import permissions
+from review_app.admin.routes import bp
+
 
 def init_app(app: Flask) -> None:
-    from review_app import permissions
-    from review_app.admin.routes import bp
-
     app.register_blueprint(bp)
     app.jinja_env.globals.update(can_manage_users=permissions.can_manage_users,
                                  can_import=permissions.can_import,

@@ -26,8 +26,10 @@ from review_app.audit import AuditAction, AuditEntry
 from review_app.auth.models import User
 from review_app.extensions import db
 from review_app.i18n import LANGUAGE_NAMES, YES_NO, current_language
+from review_app.imports.messages import MESSAGES
 from review_app.requirements.models import Area, Requirement, search_key
 from review_app.reviews.models import Action, ReviewEvent
+from review_app.reviews.workflow import decision_label, field_label, state_label
 
 AUDIT, REVIEW = "a", "r"
 
@@ -153,14 +155,10 @@ def _labelled(label: Callable[[str], str]) -> Show:
 
 
 def _state(value: Any, names: Names) -> str:
-    from review_app.reviews.workflow import state_label
-
     return _labelled(state_label)(value, names)
 
 
 def _decision(value: Any, names: Names) -> str:
-    from review_app.reviews.workflow import decision_label
-
     return _labelled(decision_label)(value, names)
 
 
@@ -182,8 +180,6 @@ def _memberships(value: Any, names: Names) -> str:
 
 
 def _failure(value: Any, names: Names) -> str:
-    from review_app.imports.messages import MESSAGES
-
     return _words(MESSAGES)(value, names)
 
 
@@ -496,8 +492,6 @@ def _load(keys: list[Any]) -> list[Item]:
             if e.assignee is not None:
                 details["assignee"] = e.assignee.email
             if e.changes:  # what an import changed, field by field, old → new
-                from review_app.reviews.workflow import field_label
-
                 for name, (old, new) in e.changes.items():
                     details[field_label(name)] = {"from": old, "to": new}
             found[(REVIEW, e.id)] = Item(

@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 
 from review_app.audit.models import AuditAction, AuditEntry
+from review_app.auth.models import User
 from review_app.extensions import db
+from review_app.requirements.models import Area, Requirement
 
 log = logging.getLogger("review_app.audit")
 
@@ -28,9 +30,6 @@ __all__ = ["AuditAction", "AuditEntry", "record", "record_detached", "describe_t
 
 def describe_target(target: object) -> dict[str, Any]:
     """``target_type``, ``target_id``, ``target_label`` and ``area_id`` for a model object."""
-    from review_app.auth.models import User
-    from review_app.requirements.models import Area, Requirement
-
     if target is None:
         return {}
     if isinstance(target, User):
@@ -50,8 +49,6 @@ def describe_target(target: object) -> dict[str, Any]:
 
 def _values(action: AuditAction | str, actor: object | None, actor_email: str | None,
             target: object | None, details: dict[str, Any] | None) -> dict[str, Any]:
-    from review_app.auth.models import User
-
     values: dict[str, Any] = {"action": str(action), "details": details or None}
     if isinstance(actor, User):
         values["actor_id"] = actor.id

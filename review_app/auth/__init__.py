@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from review_app.auth.models import User
+from review_app.auth.routes import bp
 from review_app.extensions import db, login_manager
 from review_app.validation import parse_id
 
@@ -27,8 +28,6 @@ def load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from review_app.auth.routes import bp
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")

@@ -19,10 +19,13 @@ from typing import IO
 import redis
 import sqlalchemy as sa
 from flask import current_app
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from review_app import audit
+from review_app import audit, queues
 from review_app.audit import AuditAction
 from review_app.auth.models import User
 from review_app.extensions import db
@@ -37,6 +40,8 @@ log = logging.getLogger("review_app.imports")
 
 CHUNK_BYTES = 1024 * 1024
 PROGRESS_TTL = 24 * 3600
+#: The RQ jobs, by name (``workers.imports``), as every job is enqueued.
+JOBS = {"analyse": "workers.imports.analyse_job", "apply": "workers.imports.apply_job"}
 
 
 class UploadRefused(Exception):
@@ -303,14 +308,10 @@ def discard(batch: ImportBatch) -> None:
 
 def _enqueue(kind: str, batch: ImportBatch) -> None:
     """Hand the batch to a worker. The batch row is committed already."""
-    from review_app.imports import jobs
-    from workers import queue
-
-    func = jobs.analyse_job if kind == "analyse" else jobs.apply_job
     try:
-        queue(current_app, "imports").enqueue(
-            func, batch.id, job_id=f"import-{kind}-{batch.id}", job_timeout=3600,
-            result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        queues.enqueue(
+            current_app, "imports", JOBS[kind], batch.id, job_id=f"import-{kind}-{batch.id}",
+            job_timeout=3600, result_ttl=3600, failure_ttl=7 * 24 * 3600,
             description=f"import {kind} #{batch.id} {batch.filename}")
     except redis.RedisError as exc:
         _fail(batch.id, exc, "queue-unavailable")
@@ -333,9 +334,6 @@ def reconcile(batch: ImportBatch) -> None:
         return
     lost = False
     if wants_background(batch):
-        from rq.exceptions import NoSuchJobError
-        from rq.job import Job, JobStatus
-
         kind = "apply" if batch.status == ImportStatus.APPLYING else "analyse"
         try:
             job = Job.fetch(f"import-{kind}-{batch.id}", connection=get_redis())
@@ -358,11 +356,7 @@ def reconcile(batch: ImportBatch) -> None:
 
 def workers_listening() -> int | None:
     """How many workers serve the imports queue (None when Redis cannot say)."""
-    from rq import Worker
-
-    from workers import queue
-
     try:
-        return Worker.count(connection=get_redis(), queue=queue(current_app, "imports"))
+        return Worker.count(connection=get_redis(), queue=queues.queue(current_app, "imports"))
     except redis.RedisError:
         return None

@@ -38,6 +38,7 @@ from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
 from review_app.imports.validate import Problem, RowValidator, excerpt, layout_problems
 from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
+from review_app.reviews import workflow
 from review_app.reviews.models import ReviewEvent
 from review_app.time import utcnow
 
@@ -304,8 +305,6 @@ class _Writer:
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
             return
-        from review_app.reviews import workflow
-
         by_code = {values["code"]: (values, changed) for values, changed in updates}
         reqs = list(db.session.scalars(sa.select(Requirement).where(
             Requirement.code.in_(list(by_code)))))

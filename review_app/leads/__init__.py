@@ -5,6 +5,7 @@ from flask import Flask
 from flask_login import current_user
 
 from review_app import permissions
+from review_app.leads.routes import bp
 
 
 def _navigation() -> dict[str, bool]:
@@ -18,7 +19,5 @@ def _navigation() -> dict[str, bool]:
 
 
 def init_app(app: Flask) -> None:
-    from review_app.leads.routes import bp
-
     app.register_blueprint(bp)
     app.context_processor(_navigation)

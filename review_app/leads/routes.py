@@ -26,17 +26,18 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
 from review_app import permissions
+from review_app.admin import service as admin_service  # the one writer of area settings
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing
 from review_app.requirements.forms import PARAMS as FILTER_PARAMS
+from review_app.requirements.forms import parse_filters
 from review_app.requirements.models import Area, Decision, Requirement, State
-from review_app.requirements.routes import (
+from review_app.requirements.queries import (
     assignable_people,
     bulk_assign_area_ids,
     issuing_bodies,
-    parse_filters,
 )
 from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
@@ -518,8 +519,6 @@ def settings(code: str):
     value = request.form.get("dual_review")
     if value not in ("on", "off"):
         abort(400)
-    from review_app.admin import service as admin_service  # the one writer of area settings
-
     admin_service.set_dual_review(current_user, area, value == "on")
     db.session.commit()
     flash(_("Dual review is now on for this area.") if area.dual_review

@@ -83,3 +83,11 @@ class ListFilterForm(FilterForm):
         f.query = self.q.data or ""
         f.sort = self.sort.data or listing.DEFAULT_SORT
         return f
+
+
+def parse_filters(args, areas: list[Area], people: list[User]) -> listing.Filters:
+    """Read filters from the query string (or a bulk form carrying it) through the list's
+    filter form; anything unrecognised becomes a message naming the parameter and value."""
+    form = ListFilterForm(args, areas, people)
+    form.validate()
+    return form.filters()

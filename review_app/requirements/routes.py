@@ -1,100 +1,47 @@
-"""The requirements list and the requirement page."""
+"""The requirements list and the requirement page: their routes and the page's rendering.
+
+The page is routed and rendered here; ``reviews/routes.py`` holds its POST transitions and
+imports the renderer to answer a refused form with the page (never the other way round).
+"""
 
 from __future__ import annotations
 
-import time
-
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from review_app import permissions
-from review_app.auth.models import AreaMembership, User
+from review_app.errors import render_error
 from review_app.extensions import db
+from review_app.i18n import current_language
+from review_app.requirements import export as exporter
 from review_app.requirements import listing
 from review_app.requirements.forms import PARAMS as FILTER_PARAMS
-from review_app.requirements.forms import ListFilterForm
-from review_app.requirements.models import Area, Decision, Requirement, State
-from review_app.reviews.models import ReviewEvent
+from review_app.requirements.forms import parse_filters
+from review_app.requirements.models import Decision, Requirement, State
+from review_app.requirements.queries import (
+    area_people,
+    assignable_people,
+    bulk_assign_area_ids,
+    bulk_assignees,
+    history,
+    issuing_bodies,
+    visible_areas,
+)
+from review_app.reviews import drafts, lists, workflow
+from review_app.reviews.forms import (
+    AssignForm,
+    CommentForm,
+    DecisionForm,
+    ProposalForm,
+    ReopenForm,
+)
+from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
 from review_app.validation import reports_own_filter_errors
 
 bp = Blueprint("requirements", __name__)
-
-BODIES_TTL_SECONDS = 60
-
-
-def visible_areas() -> list[Area]:
-    stmt = sa.select(Area).order_by(Area.code)
-    ids = permissions.visible_area_ids(current_user)
-    if ids is not None:
-        stmt = stmt.where(Area.id.in_(ids))
-    return list(db.session.scalars(stmt))
-
-
-def issuing_bodies(area_ids: set[int] | None) -> list[str]:
-    """Distinct issuing bodies in the visible areas, cached briefly (they change by import)."""
-    cache = current_app.extensions.setdefault("issuing_bodies_cache", {})
-    key = frozenset(area_ids) if area_ids is not None else None
-    cached = cache.get(key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    stmt = sa.select(Requirement.issuing_body).where(
-        Requirement.issuing_body.is_not(None)).distinct().order_by(Requirement.issuing_body)
-    if area_ids is not None:
-        stmt = stmt.where(Requirement.area_id.in_(area_ids))
-    bodies = list(db.session.scalars(stmt))
-    cache[key] = (time.monotonic() + BODIES_TTL_SECONDS, bodies)
-    return bodies
-
-
-def assignable_people(area_ids: set[int] | None) -> list[User]:
-    stmt = sa.select(User).where(User.active).order_by(User.display_name)
-    if area_ids is not None:
-        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id).where(
-            AreaMembership.area_id.in_(area_ids))))
-    else:
-        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id)))
-    return list(db.session.scalars(stmt))
-
-
-def bulk_assign_area_ids() -> set[int] | None:
-    """Areas where the current user may give work to people: None for every area (admins),
-    else the areas they lead (see ``permissions.can_assign``)."""
-    return None if current_user.is_admin else permissions.lead_area_ids(current_user)
-
-
-def bulk_assignees(area_ids: set[int] | None, only_area_id: int | None = None,
-                   ) -> list[tuple[int, str, list[str]]]:
-    """``(id, name, area codes)`` of the active people who work in ``area_ids`` (None: any
-    area), the codes limited to those areas; only the ones working in ``only_area_id`` when
-    given. One query. It only shapes the choice: the workflow still checks every requirement.
-    """
-    if only_area_id is not None and area_ids is not None and only_area_id not in area_ids:
-        return []
-    stmt = (sa.select(User.id, User.display_name, Area.code)
-            .join(AreaMembership, AreaMembership.user_id == User.id)
-            .join(Area, Area.id == AreaMembership.area_id)
-            .where(User.active).order_by(User.display_name, User.id, Area.code))
-    if area_ids is not None:
-        stmt = stmt.where(AreaMembership.area_id.in_(area_ids))
-    if only_area_id is not None:
-        stmt = stmt.where(User.id.in_(sa.select(AreaMembership.user_id).where(
-            AreaMembership.area_id == only_area_id)))
-    people: dict[int, tuple[int, str, list[str]]] = {}
-    for user_id, name, code in db.session.execute(stmt):
-        people.setdefault(user_id, (user_id, name, []))[2].append(code)
-    return list(people.values())
-
-
-def parse_filters(args, areas: list[Area], people: list[User]) -> listing.Filters:
-    """Read filters from the query string (or a bulk form carrying it) through the list's
-    filter form; anything unrecognised becomes a message naming the parameter and value."""
-    form = ListFilterForm(args, areas, people)
-    form.validate()
-    return form.filters()
 
 
 @bp.get("/")
@@ -150,18 +97,10 @@ def load_requirement(requirement_id: int) -> Requirement:
     return req
 
 
-def history(req: Requirement) -> list[ReviewEvent]:
-    return list(db.session.scalars(
-        sa.select(ReviewEvent).where(ReviewEvent.requirement_id == req.id)
-        .options(so.joinedload(ReviewEvent.actor), so.joinedload(ReviewEvent.assignee))
-        .order_by(ReviewEvent.id.desc())))
-
-
 @bp.get("/requirements/<int:requirement_id>")
 @login_required
 def detail(requirement_id: int):
-    from review_app.reviews.routes import render_requirement
-
+    """The requirement page: its text, history, and the forms the current user may use."""
     return render_requirement(load_requirement(requirement_id))
 
 
@@ -170,10 +109,6 @@ def detail(requirement_id: int):
 @reports_own_filter_errors(*FILTER_PARAMS)
 def export(fmt: str):
     """The list as filtered (same query string as the list page), as CSV or XLSX."""
-    from review_app.errors import render_error
-    from review_app.i18n import current_language
-    from review_app.requirements import export as exporter
-
     area_ids = permissions.visible_area_ids(current_user)
     filters = parse_filters(request.args, visible_areas(), assignable_people(area_ids))
     if filters.errors:
@@ -183,3 +118,112 @@ def export(fmt: str):
     return exporter.response(fmt, where, filters.sort, current_language(), actor=current_user,
                              filters={k: v for k, v in request.args.items()
                                       if k not in ("after", "before")})
+
+
+# The requirement page ----------------------------------------------------------------------------
+
+def _answer(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
+                      proposals: list[IndependentProposal]) -> set[int]:
+    """Dual review: until a reviewer has made their own proposal in this round, the other
+    reviewer's proposal in it stays hidden from them."""
+    if not proposals or req.state not in workflow.ALLOWED_FROM[Action.PROPOSE]:
+        return set()
+    if not permissions.can_propose(current_user, req):
+        return set()  # managers and admins do not propose; nothing to bias
+    if any(p.reviewer_id == current_user.id for p in proposals):
+        return set()
+    round_start = proposals[0].created_at
+    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
+            and e.actor_id != current_user.id}
+
+
+def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
+                       decision_form: DecisionForm | None = None, error: str | None = None,
+                       unsaved: str | None = None, status: int = 200):
+    """The requirement page, with whichever forms the current user may use on it.
+
+    Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
+    """
+    can_propose = (permissions.can_propose(current_user, req)
+                   and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
+    can_decide = (permissions.can_decide(current_user, req)
+                  and req.state in workflow.ALLOWED_FROM[workflow.Action.APPROVE])
+    if error is None and request.method == "GET" and (draft := drafts.load(
+            request.args.get("draft"), current_user.id, f"requirement:{req.id}")):
+        error, unsaved = draft.get("error"), draft.get("unsaved")
+        kept = _form_from_draft(draft, can_propose=can_propose, can_decide=can_decide)
+        if isinstance(kept, ProposalForm):
+            proposal_form = kept
+        elif isinstance(kept, DecisionForm):
+            decision_form = kept
+        elif kept:  # the form is gone (someone acted meanwhile): at least the text stays
+            unsaved = kept
+    if can_propose and proposal_form is None:
+        proposal_form = ProposalForm(formdata=None, version=req.version)
+        if req.decision is not None:  # a returned proposal starts from what was proposed
+            proposal_form.process(None, version=req.version, decision=req.decision.value,
+                                  legal=_answer(req.test_legal),
+                                  necessary=_answer(req.test_necessary),
+                                  business_friendly=_answer(req.test_business_friendly),
+                                  justification=req.justification or "",
+                                  new_wording=req.new_wording or "",
+                                  deviation_reason=req.deviation_reason or "")
+    if can_decide and decision_form is None:
+        decision_form = DecisionForm(formdata=None, version=req.version)
+    events = history(req)
+    proposals = workflow.independent_proposals(req)
+    mine = next((p for p in proposals if p.reviewer_id == current_user.id), None)
+    if mine is not None and req.state != State.PROPOSED:
+        can_propose = False  # already proposed independently in this round
+    can_assign = permissions.can_assign(current_user, req.area_id) and req.state != State.APPROVED
+    own_proposal = (req.proposed_by_id == current_user.id
+                    or any(p.reviewer_id == current_user.id for p in proposals))
+    # Say beforehand who will approve (the issue: a lead's proposal in a one-lead area got
+    # stuck, and nothing warned them).
+    approvers = None
+    if can_propose and proposal_form is not None:
+        approvers = workflow.approvers_label(workflow.who_approves(req, current_user))
+    elif can_decide and own_proposal:
+        approvers = workflow.approvers_label(workflow.who_approves(req))
+    return render_template(
+        "requirements/detail.html", req=req, events=events,
+        hidden_events=_hidden_event_ids(req, events, proposals),
+        proposals=proposals if req.state == State.PROPOSED else [],
+        my_independent_proposal=mine if req.state != State.PROPOSED else None,
+        proposal_form=proposal_form if can_propose else None,
+        decision_form=decision_form if can_decide else None,
+        own_proposal=own_proposal, approvers=approvers, field_label=workflow.field_label,
+        leads_area=req.area_id in permissions.lead_area_ids(current_user),
+        reopen_form=(ReopenForm(formdata=None, version=req.version)
+                     if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
+                     else None),
+        comment_form=CommentForm(formdata=None) if permissions.can_comment(current_user, req)
+        else None,
+        assign_form=AssignForm(formdata=None) if can_assign else None,
+        assignable=area_people(req.area_id) if can_assign else [],
+        can_take=(req.assignee_id is None and req.state != State.APPROVED
+                  and permissions.can_claim(current_user, req.area_id)),
+        error=error, unsaved=unsaved, origin=lists.from_request(),
+    ), status
+
+
+def _form_from_draft(draft: dict, *, can_propose: bool, can_decide: bool,
+                     ) -> ProposalForm | DecisionForm | str | None:
+    """The refused form rebuilt from its draft, its fields marked as they were; only the
+    typed text when the person can no longer use that form."""
+    data = draft.get("data") or {}
+    kinds = {"proposal": (ProposalForm, can_propose), "decision": (DecisionForm, can_decide)}
+    if draft.get("form") not in kinds:
+        return None
+    form_class, usable = kinds[draft["form"]]
+    if not usable:
+        return (data.get("justification") or data.get("comment") or "").strip() or None
+    form = form_class(formdata=MultiDict(data))
+    for name, messages in (draft.get("errors") or {}).items():
+        if name in form:
+            form[name].errors = list(messages)
+    return form

@@ -2,12 +2,15 @@
 
 from flask import Flask
 
+from review_app.reviews.diff import word_diff
+from review_app.reviews.lists import detail_url
+from review_app.reviews.workflow import action_past, decision_label, state_label
+
 
 def init_app(app: Flask) -> None:
-    from review_app.reviews.diff import word_diff
-    from review_app.reviews.lists import detail_url
+    # lazy: a real cycle -- the routes import requirements.routes, whose page imports this
+    # package's forms, drafts and lists; registering the blueprint is the only use
     from review_app.reviews.routes import bp
-    from review_app.reviews.workflow import action_past, decision_label, state_label
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(state_label=state_label, decision_label=decision_label,

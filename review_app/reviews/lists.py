@@ -17,13 +17,16 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import has_request_context, request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from review_app import permissions
 from review_app.auth.models import User
 from review_app.extensions import db
 from review_app.requirements import listing
+from review_app.requirements.forms import parse_filters
 from review_app.requirements.models import Requirement, State
+from review_app.requirements.queries import assignable_people, visible_areas
 from review_app.reviews.models import IndependentProposal
 
 #: List kinds, and the page each one is.
@@ -93,11 +96,15 @@ def usable(origin: Origin | None, user: User) -> Origin | None:
 
 
 def _filters(origin: Origin, user: User) -> listing.Filters | None:
-    from review_app.requirements.routes import assignable_people, parse_filters, visible_areas
-
     filters = parse_filters(MultiDict(origin.args), visible_areas(),
                             assignable_people(permissions.visible_area_ids(user)))
     return None if filters.errors else filters
+
+
+def from_request() -> Origin | None:
+    """The list the current page was opened from (``from``, in the form or the address), if
+    it is one the current user may read."""
+    return usable(parse(request.values.get("from")), current_user)
 
 
 def detail_url(requirement_id: int, origin: Origin | None = None, **extra: Any) -> str:

@@ -1,22 +1,24 @@
-"""Propose / approve / return on the requirement page. Thin: parse, call the workflow, commit."""
+"""Propose / approve / return on the requirement page. Thin: parse, call the workflow, commit.
+
+The page itself is routed and rendered by ``requirements/routes.py``; a refused form is
+answered with it (``render_requirement``), so this module imports that one, never the reverse.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.datastructures import MultiDict
 
 from review_app import permissions
-from review_app.auth.models import AreaMembership, User
+from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.requirements.models import Decision, Requirement, State
-from review_app.requirements.routes import history, load_requirement
+from review_app.requirements.models import Decision, Requirement
+from review_app.requirements.routes import load_requirement, render_requirement
 from review_app.reviews import drafts, lists, workflow
 from review_app.reviews.forms import (
     AssignForm,
@@ -25,130 +27,10 @@ from review_app.reviews.forms import (
     ProposalForm,
     ReopenForm,
 )
-from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.validation import parse_id
 
 bp = Blueprint("reviews", __name__)
 log = logging.getLogger("review_app.reviews")
-
-
-def _answer(value: bool | None) -> str | None:
-    return None if value is None else ("yes" if value else "no")
-
-
-def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
-                      proposals: list[IndependentProposal]) -> set[int]:
-    """Dual review: until a reviewer has made their own proposal in this round, the other
-    reviewer's proposal in it stays hidden from them."""
-    if not proposals or req.state not in workflow.ALLOWED_FROM[Action.PROPOSE]:
-        return set()
-    if not permissions.can_propose(current_user, req):
-        return set()  # managers and admins do not propose; nothing to bias
-    if any(p.reviewer_id == current_user.id for p in proposals):
-        return set()
-    round_start = proposals[0].created_at
-    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
-            and e.actor_id != current_user.id}
-
-
-def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
-                       decision_form: DecisionForm | None = None, error: str | None = None,
-                       unsaved: str | None = None, status: int = 200):
-    """The requirement page, with whichever forms the current user may use on it.
-
-    Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
-    """
-    can_propose = (permissions.can_propose(current_user, req)
-                   and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
-    can_decide = (permissions.can_decide(current_user, req)
-                  and req.state in workflow.ALLOWED_FROM[workflow.Action.APPROVE])
-    if error is None and request.method == "GET" and (draft := drafts.load(
-            request.args.get("draft"), current_user.id, f"requirement:{req.id}")):
-        error, unsaved = draft.get("error"), draft.get("unsaved")
-        kept = _form_from_draft(draft, can_propose=can_propose, can_decide=can_decide)
-        if isinstance(kept, ProposalForm):
-            proposal_form = kept
-        elif isinstance(kept, DecisionForm):
-            decision_form = kept
-        elif kept:  # the form is gone (someone acted meanwhile): at least the text stays
-            unsaved = kept
-    if can_propose and proposal_form is None:
-        proposal_form = ProposalForm(formdata=None, version=req.version)
-        if req.decision is not None:  # a returned proposal starts from what was proposed
-            proposal_form.process(None, version=req.version, decision=req.decision.value,
-                                  legal=_answer(req.test_legal),
-                                  necessary=_answer(req.test_necessary),
-                                  business_friendly=_answer(req.test_business_friendly),
-                                  justification=req.justification or "",
-                                  new_wording=req.new_wording or "",
-                                  deviation_reason=req.deviation_reason or "")
-    if can_decide and decision_form is None:
-        decision_form = DecisionForm(formdata=None, version=req.version)
-    events = history(req)
-    proposals = workflow.independent_proposals(req)
-    mine = next((p for p in proposals if p.reviewer_id == current_user.id), None)
-    if mine is not None and req.state != State.PROPOSED:
-        can_propose = False  # already proposed independently in this round
-    can_assign = permissions.can_assign(current_user, req.area_id) and req.state != State.APPROVED
-    own_proposal = (req.proposed_by_id == current_user.id
-                    or any(p.reviewer_id == current_user.id for p in proposals))
-    # Say beforehand who will approve (the issue: a lead's proposal in a one-lead area got
-    # stuck, and nothing warned them).
-    approvers = None
-    if can_propose and proposal_form is not None:
-        approvers = workflow.approvers_label(workflow.who_approves(req, current_user))
-    elif can_decide and own_proposal:
-        approvers = workflow.approvers_label(workflow.who_approves(req))
-    return render_template(
-        "requirements/detail.html", req=req, events=events,
-        hidden_events=_hidden_event_ids(req, events, proposals),
-        proposals=proposals if req.state == State.PROPOSED else [],
-        my_independent_proposal=mine if req.state != State.PROPOSED else None,
-        proposal_form=proposal_form if can_propose else None,
-        decision_form=decision_form if can_decide else None,
-        own_proposal=own_proposal, approvers=approvers, field_label=workflow.field_label,
-        leads_area=req.area_id in permissions.lead_area_ids(current_user),
-        reopen_form=(ReopenForm(formdata=None, version=req.version)
-                     if permissions.can_reopen(current_user, req) and req.state == State.APPROVED
-                     else None),
-        comment_form=CommentForm(formdata=None) if permissions.can_comment(current_user, req)
-        else None,
-        assign_form=AssignForm(formdata=None) if can_assign else None,
-        assignable=area_people(req.area_id) if can_assign else [],
-        can_take=(req.assignee_id is None and req.state != State.APPROVED
-                  and permissions.can_claim(current_user, req.area_id)),
-        error=error, unsaved=unsaved, origin=_origin(),
-    ), status
-
-
-def _form_from_draft(draft: dict, *, can_propose: bool, can_decide: bool,
-                     ) -> ProposalForm | DecisionForm | str | None:
-    """The refused form rebuilt from its draft, its fields marked as they were; only the
-    typed text when the person can no longer use that form."""
-    data = draft.get("data") or {}
-    kinds = {"proposal": (ProposalForm, can_propose), "decision": (DecisionForm, can_decide)}
-    if draft.get("form") not in kinds:
-        return None
-    form_class, usable = kinds[draft["form"]]
-    if not usable:
-        return (data.get("justification") or data.get("comment") or "").strip() or None
-    form = form_class(formdata=MultiDict(data))
-    for name, messages in (draft.get("errors") or {}).items():
-        if name in form:
-            form[name].errors = list(messages)
-    return form
-
-
-def area_people(area_id: int) -> list[User]:
-    """Active people who work in the area, for assignment."""
-    return list(db.session.scalars(
-        sa.select(User).join(AreaMembership, AreaMembership.user_id == User.id)
-        .where(AreaMembership.area_id == area_id, User.active).order_by(User.display_name)))
-
-
-def _origin() -> lists.Origin | None:
-    """The list the page was opened from (``from``, in the form or the address), if valid."""
-    return lists.usable(lists.parse(request.values.get("from")), current_user)
 
 
 def _typed_text() -> str | None:
@@ -193,7 +75,7 @@ def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | Deci
     if not isinstance(exc, workflow.PermissionDenied):
         token = drafts.save(current_user.id, f"requirement:{req_id}", _draft(exc, form))
         if token is not None:
-            return redirect(lists.detail_url(req_id, _origin(), draft=token), 303)
+            return redirect(lists.detail_url(req_id, lists.from_request(), draft=token), 303)
     req = load_requirement(req_id)
     if isinstance(exc, workflow.StaleVersion) or form is None:
         unsaved = None
@@ -212,7 +94,7 @@ def _transition(requirement_id: int, req: Requirement, form: ProposalForm | Deci
     """Run one workflow transition (``change`` returns the success message), commit once, and
     answer: on to the next item of the list the page was opened from (``go_on``), else back
     to the requirement; or, refused, the page again with why nothing was saved."""
-    origin = _origin()
+    origin = lists.from_request()
     # Where it stood in the list before the change moves it (its state, its time of change).
     place = lists.Place(origin, current_user, req) if origin and go_on else None
     try:
@@ -331,7 +213,7 @@ def comment(requirement_id: int):
         return _refused(requirement_id, exc, None)
     db.session.commit()
     flash(_("Your comment was added to the history."), "success")
-    return redirect(lists.detail_url(req.id, _origin()) + "#history")
+    return redirect(lists.detail_url(req.id, lists.from_request()) + "#history")
 
 
 @bp.post("/requirements/<int:requirement_id>/assign")
@@ -361,4 +243,4 @@ def assign(requirement_id: int):
         return _refused(requirement_id, exc, None)
     db.session.commit()
     flash(_("Assignment saved."), "success")
-    return redirect(lists.detail_url(req.id, _origin()))
+    return redirect(lists.detail_url(req.id, lists.from_request()))

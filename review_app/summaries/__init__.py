@@ -9,14 +9,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    # lazy: the pure builder and writers (no app, no RQ: STYLE.md 5) import this package
+    # first; the views, the command and the RQ-using service load only when an app is built
     from review_app import permissions
-    from review_app.summaries import models  # noqa: F401 - the schema needs the tables
-    from review_app.summaries.cli import summary_command
-    from review_app.summaries.routes import bp, size_text
-    from review_app.summaries.service import failure_text, status_label
+    from review_app.summaries import cli, models, routes, service  # noqa: F401 (models: tables)
 
-    app.register_blueprint(bp)
-    app.cli.add_command(summary_command)
+    app.register_blueprint(routes.bp)
+    app.cli.add_command(cli.summary_command)
     app.jinja_env.globals.update(
-        can_use_summaries=permissions.can_use_summaries, summary_status=status_label,
-        summary_failure=failure_text, summary_size=size_text)
+        can_use_summaries=permissions.can_use_summaries, summary_status=service.status_label,
+        summary_failure=service.failure_text, summary_size=routes.size_text)

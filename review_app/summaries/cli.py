@@ -16,8 +16,9 @@ from flask import current_app
 from rq import Worker
 
 from review_app.extensions import db
+from review_app.queues import queue
 from review_app.requirements.models import Area
-from review_app.summaries import build, service, storage
+from review_app.summaries import service, storage
 from review_app.summaries.models import Summary, SummaryStatus
 from review_app.summaries.texts import texts_for
 from review_app.time import local_zone
@@ -54,6 +55,10 @@ def summary_command(area_code: str | None, fmt: str, out: str, inline: bool,
 
 
 def _inline(area: Area | None, fmt: str, language: str, out: str) -> None:
+    # lazy: build pulls in the PDF and XLSX writers (fpdf, xlsxwriter), ~0.3 s, a fifth of
+    # every start-up, since this command is registered with the app; only a build needs them
+    from review_app.summaries import build
+
     started = time.perf_counter()
     built: list[build.Built] = []
 
@@ -71,7 +76,8 @@ def _inline(area: Area | None, fmt: str, language: str, out: str) -> None:
 
 def _through_worker(area: Area | None, fmt: str, language: str, out: str,
                     wait_seconds: int) -> None:
-    from workers import queue
+    # lazy, as in _inline: write_atomically lives beside the heavy writers
+    from review_app.summaries import build
 
     try:
         serving = Worker.count(queue=queue(current_app, "summaries"))

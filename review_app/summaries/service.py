@@ -20,7 +20,7 @@ from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from review_app import permissions
+from review_app import permissions, queues
 from review_app.auth.models import User
 from review_app.extensions import db
 from review_app.redis_conn import get_redis
@@ -160,12 +160,10 @@ def enqueue(summary: Summary) -> None:
 
     :raise QueueUnavailable: Redis did not answer; the row stays queued for later.
     """
-    from workers import queue
-
     intervals = retry_intervals()
     try:
-        queue(current_app, "summaries").enqueue(
-            JOB, summary.id, job_id=summary.job_id,
+        queues.enqueue(
+            current_app, "summaries", JOB, summary.id, job_id=summary.job_id,
             job_timeout=current_app.config.get("SUMMARY_JOB_TIMEOUT", 1800),
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
             result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
