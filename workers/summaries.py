@@ -25,6 +25,7 @@ from rq import get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from review_app import create_app
 from review_app.database import forget_parent_connections
 from review_app.extensions import db
 from review_app.summaries import build, service, storage
@@ -56,9 +57,7 @@ def app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _app is None:
-        from review_app import create_app
-
-        _app = create_app()
+            _app = create_app()
     return _app
 
 

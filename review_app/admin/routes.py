@@ -37,9 +37,11 @@ from review_app.admin.forms import (
     parse_memberships,
 )
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.requirements.export import failure_line
 from review_app.requirements.models import Area, Requirement
+from review_app.reviews.workflow import action_past
 from review_app.tabular import primed, stream_csv
 from review_app.time import local_zone
 from review_app.validation import FIRST_DAY, LAST_DAY, reports_own_filter_errors
@@ -359,11 +361,9 @@ def audit_csv():
     _require_audit()
     filters = _parse_audit_filters(request.args, _areas())
     if filters.errors:
-        from review_app.errors import render_error
 
         return render_error(400, " ".join(filters.errors))
     zone = local_zone()
-    from review_app.reviews.workflow import action_past
 
     def label(item: auditlog.Item) -> str:
         if item.source == auditlog.REVIEW:

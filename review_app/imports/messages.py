@@ -12,8 +12,10 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from review_app.i18n import current_language
 from review_app.imports.columns import BY_NAME, COLUMNS
 from review_app.imports.validate import Problem
+from review_app.reviews.workflow import state_label
 
 MESSAGES = {
     # The file as a whole.
@@ -126,8 +128,6 @@ def shown_value(value: object) -> str:
 def column_title(name: str) -> str:
     """A column as the reader's spreadsheet would name it: Russian headers for Russian and
     Kazakh speakers, the documented English name otherwise."""
-    from review_app.i18n import current_language
-
     column = BY_NAME.get(name)
     if column is None:
         return name
@@ -160,9 +160,7 @@ def describe(problem: Problem | dict[str, Any]) -> str:
         if isinstance(params.get(key), list):
             params[key] = "; ".join(params[key]) or "—"
     if problem.code == "reviewed_area_move":
-        from review_app.reviews.workflow import state_label
-
-        params["state"] = state_label(params.get("state", "proposed"))
+            params["state"] = state_label(params.get("state", "proposed"))
     try:
         return str(template) % params if params or "%(" in str(template) else str(template)
     except (KeyError, ValueError, TypeError):

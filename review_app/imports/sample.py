@@ -37,6 +37,7 @@ def example_csv() -> bytes:
 
 
 def example_xlsx() -> bytes:
+    # XlsxWriter only when the example workbook is asked for, not at every start-up.
     import xlsxwriter
 
     out = io.BytesIO()

@@ -29,16 +29,18 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Response, current_app, send_file, stream_with_context
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
-from review_app import formatting
+from review_app import audit, formatting
 from review_app.auth.models import User
+from review_app.errors import render_error
 from review_app.extensions import db
-from review_app.imports.columns import COLUMNS
+from review_app.imports.columns import COLUMNS, fold_header
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
+from review_app.reviews.workflow import decision_label, state_label
 from review_app.tabular import FORMULA_STARTS, neutralise, stream_csv
 from review_app.time import local_zone
 
@@ -65,10 +67,6 @@ def _headers(language: str) -> list[str]:
 def review_headers() -> frozenset[str]:
     """The review columns' headers in every interface language, folded as the import folds
     headers: an export corrected and imported again carries them, and they are left aside."""
-    from flask_babel import force_locale
-
-    from review_app.imports.columns import fold_header
-
     folded: set[str] = set()
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
@@ -99,8 +97,6 @@ def _query(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) ->
 def rows(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str,
          connection: sa.Connection) -> Iterator[list[Any]]:
     """The export's rows, as plain values, read on ``connection`` in batches of ``BATCH``."""
-    from review_app.reviews.workflow import decision_label, state_label
-
     zone = local_zone()
     result = connection.execute(_query(where, sort, language).execution_options(
         yield_per=BATCH))
@@ -136,8 +132,6 @@ class Outcome:
         self.recorded = False
 
     def __call__(self, count: int | None, error: BaseException | None) -> None:
-        from review_app import audit
-
         if self.recorded:
             return
         self.recorded = True
@@ -163,6 +157,7 @@ class Outcome:
 def write_xlsx(target: Any, rows: Iterator[list[Any]], language: str) -> int:
     """Write the workbook to ``target`` (a file), row by row (XlsxWriter's constant memory);
     return the number of requirements written."""
+    # XlsxWriter only for an XLSX download: keeping it out of start-up (see test_module_graph).
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(target, {
@@ -208,8 +203,6 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
     The first batch is read before anything is sent: a database that fails there raises, and
     the error handler answers with a page instead of a "200" with half a file.
     """
-    from review_app import audit
-
     name = f"requirements-{formatting.file_stamp(datetime.now(UTC), local_zone())}.{fmt}"
     audit.record(audit.AuditAction.EXPORT, actor=actor, details={
         "format": fmt, "filters": filters})
@@ -238,8 +231,6 @@ def response(fmt: str, where: Sequence[sa.ColumnElement[bool]], sort: str, langu
         db.session.rollback()
         outcome(None, error)
         if isinstance(error, sa.exc.DBAPIError):
-            from review_app.errors import render_error
-
             return render_error(503, _("The database did not answer, so nothing was exported. "
                                        "Try again in a minute; if it keeps failing, tell an "
                                        "administrator."))

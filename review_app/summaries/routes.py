@@ -27,12 +27,14 @@ from wtforms import SelectChoice
 from review_app import permissions
 from review_app.errors import render_error
 from review_app.extensions import db
+from review_app.formatting import file_stamp
 from review_app.i18n import current_language
 from review_app.queues import queue
 from review_app.requirements.models import Area
 from review_app.summaries import service, storage
 from review_app.summaries.forms import SummaryRequestForm
 from review_app.summaries.models import Summary
+from review_app.time import local_zone
 from review_app.validation import parse_id
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
@@ -202,8 +204,6 @@ def download(summary_id: int):
 def file_name(summary: Summary) -> str:
     """An ASCII name saying what the file is: summary-area-01-20261126-1530.xlsx, the moment
     in local time, as the file's own "data as of" line says it (not the stored UTC)."""
-    from review_app.formatting import file_stamp
-    from review_app.time import local_zone
 
     scope = f"area-{summary.area.code}" if summary.area else "all-areas"
     moment = f"-{file_stamp(summary.as_of, local_zone())}" if summary.as_of else ""
