@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
-    g,
     has_request_context,
     redirect,
     request,
@@ -16,6 +15,7 @@ from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from review_app import formatting
 from review_app.extensions import babel, db
 from review_app.urls import safe_next_url
 
@@ -60,21 +60,12 @@ def set_language():
     return response
 
 
-def _group_separator() -> str:
-    """The thousands separator of the current language (a no-break space in ru and kk)."""
-    if "_group_separator" not in g:
-        g._group_separator = get_locale().number_symbols["latn"]["group"]
-    return g._group_separator
-
-
 def _number(value: int | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,}".replace(",", _group_separator())
+    return formatting.number(value, current_language())
 
 
 def _money(value: int | None) -> str:
-    return "—" if value is None else _number(value) + "\u00a0₸"
+    return formatting.money(value, current_language())
 
 
 def _duration(value) -> str:

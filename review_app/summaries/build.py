@@ -21,12 +21,6 @@ from review_app.summaries.report import Progress, ReportSource, Texts
 from review_app.summaries.source import DatabaseSource, snapshot
 from review_app.summaries.xlsx_writer import write_xlsx
 
-MEDIA_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "pdf": "application/pdf",
-}
-
 
 @dataclass(frozen=True)
 class Built:

@@ -24,6 +24,14 @@ class SummaryFormat(enum.StrEnum):
     PDF = "pdf"
 
 
+#: What each format is, for the download's Content-Type.
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
 class SummaryStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

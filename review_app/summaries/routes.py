@@ -33,7 +33,7 @@ from review_app.queues import queue
 from review_app.requirements.models import Area
 from review_app.summaries import service, storage
 from review_app.summaries.forms import SummaryRequestForm
-from review_app.summaries.models import Summary
+from review_app.summaries.models import MEDIA_TYPES, Summary
 from review_app.time import local_zone
 from review_app.validation import parse_id
 
@@ -189,10 +189,6 @@ def download(summary_id: int):
         return render_error(410, _("The file of this summary is missing from storage. Ask for "
                                    "the summary again."))
     log.info("summary %s downloaded by %s", summary.id, current_user.email)
-    # lazy: build pulls in fpdf and xlsxwriter (~0.3 s, a fifth of every start-up); only a
-    # download needs its MEDIA_TYPES (which belong beside SummaryFormat: engineer D's file)
-    from review_app.summaries.build import MEDIA_TYPES
-
     response = Response(stream_with_context(chunks), mimetype=MEDIA_TYPES[summary.format.value])
     response.headers["Content-Length"] = str(summary.size_bytes)
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name(summary)}"'
