@@ -50,7 +50,7 @@ seed: $(RUN_STAMP)
 run: $(RUN_STAMP)
 	@$(BIN)/flask dev --host $(HOST) --port $(PORT)
 
-## Set up everything and run the whole test suite (SQLite, then PostgreSQL when reachable)
+## Set up everything and run the whole test suite (SQLite and, beside it, PostgreSQL when reachable)
 test: install
 	@bash scripts/test
 
