@@ -228,6 +228,24 @@ def manager(world) -> User:
     return world.user("manager", role=GlobalRole.MANAGER)
 
 
+@pytest.fixture
+def team(world) -> dict:
+    """Fire safety (07) with three reviewers and a lead, transport (12) with a reviewer and a
+    lead, a manager and an admin: the cast of the lead and workflow stories."""
+    fire, transport = world.area("07", "Пожарная безопасность"), world.area("12", "Транспорт")
+    return {
+        "fire": fire, "transport": transport,
+        "aigerim": world.user("aigerim", reviewer_in=(fire,)),
+        "bolat": world.user("bolat", reviewer_in=(fire,)),
+        "dana": world.user("dana", reviewer_in=(fire,)),
+        "outsider": world.user("outsider", reviewer_in=(transport,)),
+        "lead": world.user("erlan", lead_in=(fire,)),
+        "lead12": world.user("lead12", lead_in=(transport,)),
+        "manager": world.user("manager", role=GlobalRole.MANAGER),
+        "admin": world.user("admin", role=GlobalRole.ADMIN),
+    }
+
+
 def login_as(client: CSRFClient, user: User, password: str = PASSWORD):
     """Sign ``user`` in through the real form."""
     if _signed_in(client):

@@ -5,29 +5,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from review_app.auth.models import GlobalRole
 from review_app.extensions import db
 from review_app.requirements.models import Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
 from tests.conftest import decide, events, login_as, page_text, propose, refused, reload
-
-
-@pytest.fixture
-def team(world):
-    fire, transport = world.area("07", "Пожарная безопасность"), world.area("12", "Транспорт")
-    return {
-        "fire": fire, "transport": transport,
-        "aigerim": world.user("aigerim", reviewer_in=(fire,)),
-        "bolat": world.user("bolat", reviewer_in=(fire,)),
-        "dana": world.user("dana", reviewer_in=(fire,)),
-        "outsider": world.user("outsider", reviewer_in=(transport,)),
-        "lead": world.user("erlan", lead_in=(fire,)),
-        "lead12": world.user("lead12", lead_in=(transport,)),
-        "manager": world.user("manager", role=GlobalRole.MANAGER),
-        "admin": world.user("admin", role=GlobalRole.ADMIN),
-    }
-
-
 
 
 def proposed(client, world, team, n, decision="cancel", reviewer="aigerim", area="fire"):

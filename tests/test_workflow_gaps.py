@@ -14,20 +14,6 @@ from review_app.reviews.models import Action
 from tests.conftest import decide, events, login_as, page_text, propose, reload
 
 
-@pytest.fixture
-def team(world):
-    fire, transport = world.area("07", "Пожарная безопасность"), world.area("12", "Транспорт")
-    return {
-        "fire": fire, "transport": transport,
-        "aigerim": world.user("aigerim", reviewer_in=(fire,)),
-        "bolat": world.user("bolat", reviewer_in=(fire,)),
-        "lead": world.user("erlan", lead_in=(fire,)),
-        "lead12": world.user("lead12", lead_in=(transport,)),
-        "manager": world.user("manager", role=GlobalRole.MANAGER),
-        "admin": world.user("admin", role=GlobalRole.ADMIN),
-    }
-
-
 def item(req):
     return f"{req.id}:{reload(req).version}"
 
