@@ -39,6 +39,7 @@ from review_app.admin.forms import (
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.errors import render_error
 from review_app.extensions import db
+from review_app.requirements import queries
 from review_app.requirements.export import failure_line
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.workflow import action_past
@@ -59,10 +60,6 @@ def _require_users() -> None:
 def _require_areas() -> None:
     permissions.require(permissions.can_change_area_settings(current_user), current_user,
                         "manage-areas", None)
-
-
-def _areas() -> list[Area]:
-    return list(db.session.scalars(sa.select(Area).order_by(Area.code)))
 
 
 def load_user(user_id: int) -> User:
@@ -97,7 +94,7 @@ def home():
 @login_required
 def users():
     _require_users()
-    areas = _areas()
+    areas = queries.areas()
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     area_code = request.args.get("area", "")
@@ -141,7 +138,7 @@ def users():
 
 def _user_form_page(form: UserForm, user: User | None, memberships: dict[int, AreaRole], *,
                     error: str | None = None, status: int = 200):
-    return render_template("admin/user_form.html", form=form, user=user, areas=_areas(),
+    return render_template("admin/user_form.html", form=form, user=user, areas=queries.areas(),
                            memberships=memberships, error=error,
                            action_form=ActionForm()), status
 
@@ -149,7 +146,7 @@ def _user_form_page(form: UserForm, user: User | None, memberships: dict[int, Ar
 def _save_user(user: User | None):
     """Create (``user`` None) or update from the posted form; re-render with errors."""
     form = UserForm()
-    areas = _areas()
+    areas = queries.areas()
     memberships, membership_errors = parse_memberships(request.form, areas)
     if not form.validate_on_submit() or membership_errors:
         return _user_form_page(form, user, memberships, status=400, error=" ".join(
@@ -250,7 +247,8 @@ def areas():
         Requirement.area_id)).all())
     members = dict(db.session.execute(sa.select(AreaMembership.area_id, sa.func.count())
                                       .group_by(AreaMembership.area_id)).all())
-    return render_template("admin/areas.html", areas=_areas(), counts=counts, members=members)
+    return render_template("admin/areas.html", areas=queries.areas(), counts=counts,
+                           members=members)
 
 
 def _area_page(form: AreaForm, area: Area | None, *, error: str | None = None, status=200):
@@ -333,7 +331,7 @@ def _require_audit() -> None:
 @reports_own_filter_errors(*AUDIT_FILTER_PARAMS)
 def audit():
     _require_audit()
-    areas = _areas()
+    areas = queries.areas()
     filters = _parse_audit_filters(request.args, areas)
     items, next_cursor = [], None
     if not filters.errors:
@@ -359,7 +357,7 @@ def audit():
 def audit_csv():
     """The audit trail as filtered, every matching entry, streamed."""
     _require_audit()
-    filters = _parse_audit_filters(request.args, _areas())
+    filters = _parse_audit_filters(request.args, queries.areas())
     if filters.errors:
 
         return render_error(400, " ".join(filters.errors))

@@ -30,7 +30,7 @@ from review_app.admin import service as admin_service  # the one writer of area 
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
 from review_app.leads import stats
-from review_app.requirements import listing
+from review_app.requirements import listing, queries
 from review_app.requirements.forms import PARAMS as FILTER_PARAMS
 from review_app.requirements.forms import parse_filters
 from review_app.requirements.models import Area, Decision, Requirement, State
@@ -49,13 +49,6 @@ bp = Blueprint("leads", __name__)
 FILTER_FIELDS = ("area", "state", "decision", "assignee", "body", "q")
 
 
-def _areas(ids: set[int] | None) -> list[Area]:
-    stmt = sa.select(Area).order_by(Area.code)
-    if ids is not None:
-        stmt = stmt.where(Area.id.in_(ids))
-    return list(db.session.scalars(stmt))
-
-
 # The lead's queue ----------------------------------------------------------------------------
 
 @bp.get("/queue")
@@ -69,7 +62,7 @@ def queue():
     permissions.require(permissions.can_use_queue(current_user), current_user, "queue",
                         "queue")
     scope = queue_area_ids()
-    areas = _areas(scope)
+    areas = queries.areas(scope)
     people = assignable_people(scope)
     filters = parse_filters(request.args, areas, people)
     page, status = None, 200
@@ -141,7 +134,7 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
     """
     max_items = workflow.MAX_BULK
     if form_data.get("scope") == "filter":
-        areas = _areas(permissions.visible_area_ids(current_user))
+        areas = queries.areas(permissions.visible_area_ids(current_user))
         people = assignable_people(permissions.visible_area_ids(current_user))
         filters = parse_filters(form_data, areas, people)
         if filters.errors:
@@ -412,7 +405,7 @@ def load_area(code: str) -> Area:
 def areas():
     """Areas the user may follow, with counts by state."""
     ids = permissions.visible_area_ids(current_user)
-    visible = [a for a in _areas(ids) if permissions.can_view_progress(current_user, a.id)]
+    visible = [a for a in queries.areas(ids) if permissions.can_view_progress(current_user, a.id)]
     permissions.require(bool(visible), current_user, "progress", "areas")
     counts: dict[int, dict[str, int]] = {}
     for area_id, state, n in db.session.execute(

@@ -24,13 +24,17 @@ from review_app.reviews.models import ReviewEvent
 BODIES_TTL_SECONDS = 60
 
 
-def visible_areas() -> list[Area]:
-    """The areas the current user may see, by code: the list's area choices."""
+def areas(ids: set[int] | None = None) -> list[Area]:
+    """The areas among ``ids`` (every area for None), by code: what a page offers to choose."""
     stmt = sa.select(Area).order_by(Area.code)
-    ids = permissions.visible_area_ids(current_user)
     if ids is not None:
         stmt = stmt.where(Area.id.in_(ids))
     return list(db.session.scalars(stmt))
+
+
+def visible_areas() -> list[Area]:
+    """The areas the current user may see, by code: the list's area choices."""
+    return areas(permissions.visible_area_ids(current_user))
 
 
 def issuing_bodies(area_ids: set[int] | None) -> list[str]:

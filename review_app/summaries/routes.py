@@ -30,6 +30,7 @@ from review_app.extensions import db
 from review_app.formatting import file_stamp
 from review_app.i18n import current_language
 from review_app.queues import queue
+from review_app.requirements import queries
 from review_app.requirements.models import Area
 from review_app.summaries import service, storage
 from review_app.summaries.forms import SummaryRequestForm
@@ -51,11 +52,7 @@ def _require_summaries() -> None:
 
 
 def _requestable_areas() -> list[Area]:
-    stmt = sa.select(Area).order_by(Area.code)
-    ids = permissions.summary_area_ids(current_user)
-    if ids is not None:
-        stmt = stmt.where(Area.id.in_(ids))
-    return list(db.session.scalars(stmt))
+    return queries.areas(permissions.summary_area_ids(current_user))
 
 
 def _area_choices(areas: list[Area]) -> list[SelectChoice]:
