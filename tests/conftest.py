@@ -144,6 +144,18 @@ def app(database_url, redis_url, tmp_path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def failing_page(app) -> str:
+    """The address of a page that raises, answered by the error handler as in production."""
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    app.testing = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return "/boom"
+
+
+@pytest.fixture
 def client(app) -> CSRFClient:
     return app.test_client()
 

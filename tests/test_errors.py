@@ -47,15 +47,9 @@ def test_oversized_form_is_refused_cleanly(client, world, reviewer):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewEvent)) == 0
 
 
-def test_unexpected_errors_show_a_friendly_500(app, client, reviewer):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("kaboom")
-
-    app.testing = False  # let the error handler answer, as in production
-    app.config["PROPAGATE_EXCEPTIONS"] = False
+def test_unexpected_errors_show_a_friendly_500(failing_page, client, reviewer):
     login_as(client, reviewer)
-    response = client.get("/boom")
+    response = client.get(failing_page)
     assert response.status_code == 500
     text = page_text(response)
     assert "Something went wrong" in text and "kaboom" not in text and "Traceback" not in text

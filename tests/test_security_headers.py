@@ -58,15 +58,9 @@ def test_an_error_page_is_protected(client, reviewer):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_500_page_is_protected(app, client, reviewer):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("kaboom")
-
-    app.testing = False  # let the error handler answer, as in production
-    app.config["PROPAGATE_EXCEPTIONS"] = False
+def test_a_500_page_is_protected(failing_page, client, reviewer):
     login_as(client, reviewer)
-    response = client.get("/boom")
+    response = client.get(failing_page)
     assert response.status_code == 500
     assert_protected(response)
 
