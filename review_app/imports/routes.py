@@ -32,7 +32,7 @@ from review_app.imports.columns import COLUMNS
 from review_app.imports.forms import ActionForm, UploadForm
 from review_app.imports.models import ImportBatch, ImportStatus
 from review_app.imports.validate import Problem
-from review_app.requirements.models import Area
+from review_app.requirements import queries
 from review_app.tabular import csv_bytes
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
@@ -74,7 +74,7 @@ def load_batch(batch_id: int) -> ImportBatch:
 def _index_page(form: UploadForm, *, error: str | None = None, status: int = 200):
     recent = list(db.session.scalars(
         sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)))
-    areas = list(db.session.scalars(sa.select(Area).order_by(Area.code)))
+    areas = queries.areas()
     return render_template(
         "imports/index.html", form=form, error=error, recent=recent, areas=areas,
         columns=COLUMNS, column_help=COLUMN_HELP,
