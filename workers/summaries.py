@@ -16,6 +16,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 from zoneinfo import ZoneInfo
 
 import redis
@@ -78,18 +79,32 @@ class Heartbeat(threading.Thread):
     is noticed. If the row stops expecting this job, the next progress report stops the build.
     """
 
-    def __init__(self, engine: sa.Engine, summary_id: int, job_id: str | None):
+    def __init__(self, engine: sa.Engine, summary_id: int, job_id: str | None,
+                 time_limit: float | None = None):
         super().__init__(name=f"heartbeat-{summary_id}", daemon=True)
         self.engine, self.summary_id, self.job_id = engine, summary_id, job_id
         self.done = self.total = 0
         self.abandoned = False
+        self.deadline = time.monotonic() + time_limit if time_limit and time_limit > 0 else None
         self._stopping = threading.Event()
 
     def progress(self, done: int, total: int) -> None:
-        """The writers' progress callback (main thread)."""
+        """The writers' progress callback (main thread).
+
+        It also enforces the job's time limit. RQ's limit is a SIGALRM that raises inside
+        whatever Python code runs at that instant; when that is a garbage-collector callback,
+        Python swallows the exception ("Exception ignored in ...") and the build would run on
+        past its limit. Checking the deadline here makes the limit hold all the same.
+        """
         self.done, self.total = done, total
         if self.abandoned:
             raise Abandoned(f"summary {self.summary_id} no longer expects job {self.job_id}")
+        self.check_deadline()
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise JobTimeoutException(
+                "Task exceeded maximum timeout value (the build passed its time limit)")
 
     def run(self) -> None:
         while not self._stopping.wait(HEARTBEAT_SECONDS):
@@ -135,7 +150,8 @@ def _build(summary_id: int) -> str:
         return "skipped"
     summary = db.session.get(Summary, summary_id)
     log.info("summary %s: building %s (job %s)", summary_id, summary.dedupe_key, job_id)
-    heartbeat = Heartbeat(db.engine, summary_id, job_id)
+    heartbeat = Heartbeat(db.engine, summary_id, job_id,
+                          time_limit=job.timeout if job is not None else None)
     heartbeat.start()
     try:
         with tempfile.TemporaryDirectory(prefix="summary-") as tmpdir:
@@ -146,6 +162,7 @@ def _build(summary_id: int) -> str:
                     language=summary.language, texts=texts_for(summary.language),
                     tz=local_zone(config), out=out,
                     progress=heartbeat.progress)
+            heartbeat.check_deadline()  # the last rows or the zipping may have passed it
             heartbeat.stop()
             if heartbeat.abandoned:
                 raise Abandoned(f"summary {summary_id} no longer expects job {job_id}")
