@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from rq.cron import CronScheduler
 from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
 
 from review_app.auth.models import GlobalRole
 from review_app.extensions import db
@@ -41,6 +42,7 @@ from tests.summaries_support import (
     wait_for,
     workbook,
 )
+from workers.summaries import Heartbeat
 
 
 @pytest.fixture
@@ -216,10 +218,6 @@ def test_a_build_over_the_time_limit_is_stopped_and_marked_failed(app, big_world
 def test_the_build_stops_itself_at_its_time_limit_if_the_signal_is_lost(app):
     """The backstop for a SIGALRM swallowed by a garbage-collector callback: the progress
     callback, called every few hundred rows, raises the time-limit error itself."""
-    from rq.timeouts import JobTimeoutException
-
-    from workers.summaries import Heartbeat
-
     heartbeat = Heartbeat(db.engine, summary_id=1, job_id="j", time_limit=0.05)
     heartbeat.progress(500, 30000)  # within the limit: nothing happens
     time.sleep(0.1)
