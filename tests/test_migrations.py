@@ -22,6 +22,8 @@ from review_app import create_app
 from review_app.extensions import db
 from tests.conftest import DATABASE_URL, IS_POSTGRES
 
+pytestmark = pytest.mark.database  # a scratch database of the kind under test
+
 KEPT = ("areas", "users", "area_memberships", "requirements", "review_events")
 
 

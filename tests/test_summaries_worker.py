@@ -51,12 +51,14 @@ def manager(world):
     return world.user("manager", role=GlobalRole.MANAGER)
 
 
+#: The demo data at a size whose all-areas workbook takes several seconds to build (3 s or more
+#: on a fast machine: well over the 1-second limit the time-limit test sets).
+big_demo = pytest.mark.demo_data(30000)
+
+
 @pytest.fixture
-def big_world(runner, world):
-    """The demo data at a size whose all-areas workbook takes several seconds to build (3 s or
-    more on a fast machine: well over the 1-second limit the time-limit test sets)."""
-    result = runner.invoke(args=["seed-demo", "--requirements", "30000"])
-    assert result.exit_code == 0, result.output
+def big_world(world):
+    """A manager over the big demo data (tests using it are marked ``@big_demo``)."""
     return world.user("boss", role=GlobalRole.MANAGER)
 
 
@@ -201,6 +203,7 @@ def test_only_people_who_may_ask_for_it_can_retry(app, world, client, tmp_path):
 # the exception as "ignored" (an unraisable-exception warning) and the build's own deadline
 # check stops it instead. Either way the build must end failed, which is what this test asserts.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@big_demo
 def test_a_build_over_the_time_limit_is_stopped_and_marked_failed(app, big_world):
     configure(app, SUMMARY_JOB_TIMEOUT=1)
     summary, _ = service.request_summary(big_world, None, "xlsx", "en")
@@ -228,6 +231,7 @@ def test_the_build_stops_itself_at_its_time_limit_if_the_signal_is_lost(app):
 
 # Killed workers ------------------------------------------------------------------------------
 
+@big_demo
 def test_a_work_horse_killed_with_sigkill_is_marked_failed_and_can_be_retried(
         app, big_world, client, processes):
     summary, _ = service.request_summary(big_world, None, "xlsx", "en")
@@ -254,6 +258,7 @@ def test_a_work_horse_killed_with_sigkill_is_marked_failed_and_can_be_retried(
     assert workbook(download.data)["Areas"].max_row == 44 + 2
 
 
+@big_demo
 def test_a_whole_worker_killed_with_sigkill_is_noticed_by_its_silent_heartbeat(
         app, big_world, client, processes):
     configure(app, SUMMARY_STALE_SECONDS=3)
