@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import Field
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
 from review_app.errors import render_error
@@ -57,9 +58,40 @@ def shown(name: str) -> str:
     return CONTROL_CHARACTERS.sub("\ufffd", name)[:40]
 
 
-def control_character_message(name: str) -> str:
+def control_character_message(name: str, label: Any = None) -> str:
+    """The refusal, naming the field by its label where there is one, else by its name."""
     return _("“%(field)s” contains a control character (such as a NUL byte) that cannot be "
-             "used. Remove it and send again.", field=shown(name))
+             "used. Remove it and send again.", field=label or shown(name))
+
+
+_labels: dict[str, Any] | None = None
+
+
+def field_labels() -> dict[str, Any]:
+    """Form field name -> the label a person sees beside it, from every form of the app.
+
+    The request hook sees only parameter names (``display_name``); people know the fields by
+    their labels ("Name"). Labels are lazy strings, so each message is in the reader's
+    language. A name that forms label differently is left out (the name is shown instead).
+    """
+    global _labels
+    if _labels is None:
+        found: dict[str, Any] = {}
+        ambiguous: set[str] = set()
+        pending = [AppForm]
+        while pending:
+            form = pending.pop()
+            pending.extend(form.__subclasses__())
+            for name, value in vars(form).items():
+                if isinstance(value, UnboundField):
+                    label = value.kwargs.get("label", value.args[0] if value.args else None)
+                    if not label:
+                        continue
+                    if name in found and str(found[name]) != str(label):
+                        ambiguous.add(name)
+                    found.setdefault(name, label)
+        _labels = {name: label for name, label in found.items() if name not in ambiguous}
+    return _labels
 
 
 # Numbers ------------------------------------------------------------------------------------
@@ -128,7 +160,9 @@ def refuse_control_characters(form: Any, field: Field) -> None:
     """Field validator: a named error for text carrying NUL or another control character."""
     values = field.raw_data or []
     if any(isinstance(v, str) and has_control_characters(v) for v in values):
-        raise StopValidation(control_character_message(field.name))
+        label = field.label.text
+        made_up = label == field.name.replace("_", " ").title()  # WTForms' label for none
+        raise StopValidation(control_character_message(field.name, None if made_up else label))
 
 
 def strip(value: Any) -> Any:
@@ -201,12 +235,14 @@ def refuse_control_characters_in_request():
     view = current_app.view_functions.get(request.endpoint or "")
     skip = getattr(view, "own_filter_params", frozenset())
     bad = _first_bad(request.args.items(multi=True), skip)
-    if bad is None and request.method not in ("GET", "HEAD", "OPTIONS") and _body_is_ours():
+    if bad is not None:  # query strings are mostly read by hand: the parameter's name
+        return render_error(400, control_character_message(bad))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and _body_is_ours():
         bad = _first_bad(request.form.items(multi=True))
         if bad is None:
             bad = _first_bad((key, f.filename or "") for key, f in request.files.items(multi=True))
-    if bad is not None:
-        return render_error(400, control_character_message(bad))
+        if bad is not None:  # a form of ours posted it: its field's label
+            return render_error(400, control_character_message(bad, field_labels().get(bad)))
     return None
 
 

@@ -62,16 +62,16 @@ def refused(response, status: int, *words: str) -> str:
 def test_a_nul_in_the_sign_in_email_is_a_400_naming_the_field(client, team):
     before = row_counts(ignore_refusal_audit=False)
     response = client.post("/login", data={"email": "a\x00@x", "password": "x"})
-    refused(response, 400, "“email” contains a control character", "Remove it")
+    refused(response, 400, "“Email” contains a control character", "Remove it")
     assert row_counts(ignore_refusal_audit=False) == before
 
 
 @pytest.mark.parametrize("who,url,field", [
-    ("reviewer", "/requirements/?q=%00", "q"),
-    ("reviewer", "/requirements/?body=%00", "body"),
-    ("reviewer", "/requirements/?area=07&q=fire%01", "q"),
-    ("reviewer", "/requirements/export.csv?q=%00", "q"),
-    ("lead", "/queue?q=%00", "q"),
+    ("reviewer", "/requirements/?q=%00", "Search in code, title and text"),
+    ("reviewer", "/requirements/?body=%00", "Issuing body"),
+    ("reviewer", "/requirements/?area=07&q=fire%01", "Search in code, title and text"),
+    ("reviewer", "/requirements/export.csv?q=%00", "Search in code, title and text"),
+    ("lead", "/queue?q=%00", "Search in code, title and text"),
     ("manager", "/admin/audit/?who=%00", "who"),
     ("manager", "/admin/audit.csv?who=a%00", "who"),
 ])
@@ -106,9 +106,9 @@ def test_a_nul_in_a_justification_or_comment_saves_nothing(client, team):
     login_as(client, team["reviewer"])
     before = row_counts()
     refused(propose(client, req, "cancel", justification="Дублирует\x00"), 400,
-            "“justification” contains a control character")
+            "“Justification” contains a control character")
     refused(client.post(f"/requirements/{req.id}/comment", data={"text": "a\x00b"}), 400,
-            "“text” contains a control character")
+            "“Your comment” contains a control character")
     assert row_counts() == before
     assert reload(req).state == State.UNREVIEWED
 
@@ -131,10 +131,10 @@ def test_a_nul_in_the_summary_area_or_an_admin_name_is_refused(client, team):
     before = row_counts()
     refused(client.post("/admin/areas/new", data={
         "code": "99", "name_kk": "a", "name_ru": "б\x00", "name_en": "c"}), 400,
-        "“name_ru” contains a control character")
+        "“Name in Russian” contains a control character")
     refused(client.post("/admin/users/new", data={
         "email": "x@example.kz", "display_name": "X\x00", "language": "ru", "global_role": ""}),
-        400, "“display_name” contains a control character")
+        400, "“Name” contains a control character")
     assert row_counts() == before
 
 

@@ -7,6 +7,7 @@ value that cannot be used becomes a message naming the parameter and the value.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField, ValidationError
 
 from review_app.auth.models import User
@@ -25,13 +26,14 @@ def _shown(value: str) -> str:
 class ListFilterForm(FilterForm):
     """Filters over the visible ``areas`` and the ``people`` one may filter by."""
 
-    area = StringField(filters=[strip])
-    state = StringField(filters=[strip])
-    decision = StringField(filters=[strip])
-    assignee = StringField(filters=[strip])
-    body = StringField(filters=[strip])
-    q = StringField(filters=[strip])
-    sort = StringField(filters=[strip])
+    # The labels are those the filter bar shows, so a refusal names the field as seen.
+    area = StringField(_l("Area"), filters=[strip])
+    state = StringField(_l("State"), filters=[strip])
+    decision = StringField(_l("Decision"), filters=[strip])
+    assignee = StringField(_l("Assignee"), filters=[strip])
+    body = StringField(_l("Issuing body"), filters=[strip])
+    q = StringField(_l("Search in code, title and text"), filters=[strip])
+    sort = StringField(_l("Sort by"), filters=[strip])
 
     def __init__(self, args, areas: list[Area], people: list[User]) -> None:
         super().__init__(args)
