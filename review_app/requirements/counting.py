@@ -1,0 +1,67 @@
+"""How many requirements match a list's filter, without counting a million rows each time.
+
+Up to ``LIST_EXACT_COUNT_UP_TO`` (10,000; above the bulk limit, so a bulk action's "all N"
+is always exact) the count is exact: PostgreSQL stops counting at the limit. Above it the
+list says "about N" when the filter is made of plain comparisons (area, state, decision,
+assignee, issuing body), whose row estimate the planner takes from the table's statistics;
+for a text search, whose estimate can be far off, it says "more than 10,000". Never a wrong
+figure: an exact number, a lower bound, or an estimate said to be one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app, has_app_context
+
+from review_app.requirements.models import Requirement
+
+DEFAULT_EXACT_UP_TO = 10_000
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    #: "exact"; "about" (the planner's estimate, rounded); "more" (``value`` is a lower bound)
+    kind: Literal["exact", "about", "more"] = "exact"
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
+
+
+def exact_up_to() -> int:
+    if has_app_context():
+        return int(current_app.config.get("LIST_EXACT_COUNT_UP_TO") or DEFAULT_EXACT_UP_TO)
+    return DEFAULT_EXACT_UP_TO
+
+
+def count(session: so.Session, where: list[sa.ColumnElement[bool]]) -> Count:
+    """The number of requirements matching ``where`` (see the module's docstring)."""
+    limit = exact_up_to()
+    matching = sa.select(Requirement.id).where(*where)
+    capped = session.scalar(sa.select(sa.func.count()).select_from(
+        matching.limit(limit + 1).subquery())) or 0
+    if capped <= limit:
+        return Count(capped)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        compiled = matching.compile(bind, compile_kwargs={"render_postcompile": True})
+        if " LIKE " not in compiled.string.upper():  # plain comparisons: good statistics
+            plan = session.connection().exec_driver_sql(
+                "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar()
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            estimate = int(plan[0]["Plan"]["Plan Rows"])
+            if estimate > limit:
+                return Count(_round(estimate), "about")
+    return Count(limit, "more")
+
+
+def _round(n: int) -> int:
+    """Two significant figures: 123,456 → 120,000."""
+    digits = len(str(n)) - 2
+    return round(n, -digits) if digits > 0 else n
