@@ -179,12 +179,15 @@ def lead(port, stats, email, span, deadline, seed):
         _, html, _ = c.get("queue", "/queue")
         items = re.findall(r'name="item" value="(\d+:\d+)" >', html)[:20]
         if items:
+            # 200: Redis was away, so the result is answered in place rather than kept
             status, _, headers = c.post("bulk_approve", "/queue/decide", {
-                "csrf_token": token(html), "action": "approve", "item": items})
+                "csrf_token": token(html), "action": "approve", "item": items},
+                expect=(303, 200))
             if status == 303:
                 with stats.lock:
                     stats.approve_sent += len(items)
-                c.get("bulk_result", headers.get("Location", "/queue"))
+                # 302: the kept result is gone (Redis restarted without it): back to the queue
+                c.get("bulk_result", headers.get("Location", "/queue"), expect=(200, 302))
         if not think(rng, (span[0] / 2, span[1] / 2) if span[1] else span, deadline):
             return
 
