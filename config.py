@@ -77,6 +77,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Almaty"),
         "LANGUAGES": LANGUAGES,
         "PAGE_SIZE": 50,
+        # Lists count matches exactly up to this many, within this time on PostgreSQL; past
+        # either they say "about N" or "more than N" (review_app/requirements/counting.py).
+        "LIST_EXACT_COUNT_UP_TO": int(env.get("LIST_EXACT_COUNT_UP_TO", 10_000)),
+        "LIST_COUNT_BUDGET_MS": int(env.get("LIST_COUNT_BUDGET_MS", 20)),
         # Sign-in throttling (review_app/auth/throttle.py, README "Sign-in limits"), all in
         # the window: failures on one account from one address; accounts one address may fail
         # on; failures on one account from strangers, after which each further try waits

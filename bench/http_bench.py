@@ -200,7 +200,7 @@ def main() -> None:
         list_url = "/requirements/?" + urlencode({"area": args.area, "q": args.query})
         status, html, _ = browser.get(list_url)
         total = re.search(r'data-testid="total">([^<]+)<', html).group(1)
-        ids = [int(i) for i in re.findall(r'href="/requirements/(\d+)"', html)]
+        ids = [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)', html)]
         for _ in range(10):  # warm up
             browser.get(list_url)
 

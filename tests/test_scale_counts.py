@@ -68,3 +68,30 @@ def test_estimates_keep_two_significant_figures():
     assert _round(123_456) == 120_000
     assert _round(10_951) == 11_000
     assert _round(87) == 87
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's statement_timeout")
+def test_a_count_past_its_time_budget_gives_up_and_the_page_says_what_it_proves(
+        app, client, world, area, reviewer):
+    import sqlalchemy as sa
+
+    from review_app.extensions import db
+    from review_app.requirements import counting
+    from review_app.requirements.models import Requirement
+
+    for _ in range(3):
+        world.requirement(area, title="Пожарные требования")
+    slow = sa.text("pg_sleep(0.2) IS NOT NULL")
+    with app.app_context():
+        app.config["LIST_COUNT_BUDGET_MS"] = 20
+        assert counting.count(db.session, [slow]) is None
+        # the transaction goes on, and the time limit is back to what it was
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 3
+        assert db.session.scalar(sa.text("SELECT current_setting('statement_timeout')")) == "0"
+        app.config["LIST_COUNT_BUDGET_MS"] = 5000
+        assert counting.count(db.session, [slow]).value == 3
+        db.session.rollback()
+    app.config["LIST_COUNT_BUDGET_MS"] = 20
+    app.config["PAGE_SIZE"] = 2
+    login_as(client, reviewer)
+    assert total(client, q="пожар") == "3 requirements"  # quick enough: exact

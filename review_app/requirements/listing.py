@@ -157,6 +157,9 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
 
     has_next = bool(rows) and (backwards or has_more)
     has_prev = bool(rows) and (has_more if backwards else bool(token))
+    if total is None:  # counting took too long: say what this page proves
+        total = (counting.Count(len(rows)) if not has_more and not token
+                 else counting.Count(size, "more"))
     return Page(rows=rows, total=total.value, total_kind=total.kind,
                 next_cursor=cursor(rows[-1]) if has_next else None,
                 prev_cursor=cursor(rows[0]) if has_prev else None)
