@@ -222,7 +222,7 @@ def main() -> None:
         cursor_url = f"/requirements/?area={args.area}&state=unreviewed"
         while len(unreviewed) < args.requests and cursor_url:
             _, html, _ = browser.get(cursor_url)
-            unreviewed += [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)"',
+            unreviewed += [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)',
                                                       html)]
             nxt = re.search(r'rel="next" href="([^"]+)"', html)
             cursor_url = nxt.group(1).replace("&amp;", "&") if nxt else None
@@ -261,7 +261,7 @@ def main() -> None:
         result = {
             "benchmark": "http",
             "database": env["DATABASE_URL"].split(":")[0],
-            "requirements": args.requirements,
+            "requirements": "existing" if args.existing else args.requirements,
             "gunicorn_workers": args.workers,
             "seed_and_migrate_s": round(seed_seconds, 2),
             "list_filter_search": {**summarise(list_times), "url": list_url, "matches": total},
