@@ -8,7 +8,7 @@ import shutil
 import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Worker model and count: measured with bench/load.py (see bench/README.md). Synchronous
+# Worker model and count (docs/operations.md, "Gunicorn"): synchronous
 # workers, two per core plus one: the requests are short and CPU-bound (templates, ORM), so
 # threads add little while the GIL is held, and a slow request holds only its own worker.
 workers = int(os.environ.get("GUNICORN_WORKERS", (os.cpu_count() or 1) * 2 + 1))
