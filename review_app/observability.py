@@ -170,6 +170,9 @@ _metrics: _Metrics | None = None
 def metrics() -> _Metrics:
     global _metrics
     if _metrics is None:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:  # each process writes its figures there; the first one makes it
+            os.makedirs(folder, exist_ok=True)
         _metrics = _Metrics()
     return _metrics
 
