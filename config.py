@@ -77,6 +77,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Almaty"),
         "LANGUAGES": LANGUAGES,
         "PAGE_SIZE": 50,
+        # Lists count matches exactly up to this many, within this time on PostgreSQL; past
+        # either they say "about N" or "more than N" (review_app/requirements/counting.py).
+        "LIST_EXACT_COUNT_UP_TO": int(env.get("LIST_EXACT_COUNT_UP_TO", 10_000)),
+        "LIST_COUNT_BUDGET_MS": int(env.get("LIST_COUNT_BUDGET_MS", 20)),
         # Sign-in throttling (review_app/auth/throttle.py, README "Sign-in limits"), all in
         # the window: failures on one account from one address; accounts one address may fail
         # on; failures on one account from strangers, after which each further try waits
@@ -92,6 +96,15 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS", 0)),
         "HSTS_SECONDS": int(env.get("HSTS_SECONDS", 365 * 24 * 3600 if production else 0)),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Observability (review_app/observability.py, docs/operations.md): log lines as JSON
+        # (production's default) or text; the bearer token that may read /metrics (empty:
+        # administrators only); Sentry, switched on by its DSN; how long /readyz accepts
+        # without a worker's heartbeat (0: a worker is not required).
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
+        "SENTRY_TRACES_SAMPLE_RATE": env.get("SENTRY_TRACES_SAMPLE_RATE", "0"),
+        "READY_WORKER_SECONDS": int(env.get("READY_WORKER_SECONDS", 600)),
         # Summaries: a shared folder for the files (empty: in the database), the job's time
         # limit, the pauses before each retry of a transient failure, how long a running build
         # may go without a heartbeat before it counts as dead, and an optional nightly

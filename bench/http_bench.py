@@ -6,6 +6,7 @@ signs in as a demo reviewer and measures over HTTP:
 * the requirements list (50 rows) with an area filter and a text search,
 * the requirement page,
 * a proposal POST (each on a different unreviewed requirement),
+* My work, the list unfiltered and by area + state, and (signed in as a lead) the lead's queue,
 
 and, in-process, the number of SQL statements one list page runs at several page sizes.
 Prints one JSON object. Rerun: ``python bench/http_bench.py [--database-url URL]``.
@@ -174,6 +175,10 @@ def main() -> None:
     parser.add_argument("--reviewer", default="reviewer01a@demo.kz")
     parser.add_argument("--area", default="01")
     parser.add_argument("--query", default="пожар")
+    parser.add_argument("--lead", default="lead01@demo.kz")
+    parser.add_argument("--existing", action="store_true",
+                        help="measure the database as it is (already migrated and seeded, e.g. "
+                             "grown by bench/replicate.py); no seeding")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="review-bench-"))
@@ -183,8 +188,10 @@ def main() -> None:
     server = None
     try:
         started = time.perf_counter()
-        run([str(BIN / "flask"), "db", "upgrade"], env)
-        run([str(BIN / "flask"), "seed-demo", "--requirements", str(args.requirements)], env)
+        if not args.existing:
+            run([str(BIN / "flask"), "db", "upgrade"], env)
+            run([str(BIN / "flask"), "seed-demo", "--requirements", str(args.requirements)],
+                env)
         seed_seconds = time.perf_counter() - started
 
         server, browser = start_gunicorn(env, args.workers)
@@ -192,8 +199,8 @@ def main() -> None:
 
         list_url = "/requirements/?" + urlencode({"area": args.area, "q": args.query})
         status, html, _ = browser.get(list_url)
-        total = int(re.sub(r"\D", "", re.search(r'data-testid="total">([^<]+)<', html).group(1)))
-        ids = [int(i) for i in re.findall(r'href="/requirements/(\d+)"', html)]
+        total = re.search(r'data-testid="total">([^<]+)<', html).group(1)
+        ids = [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)', html)]
         for _ in range(10):  # warm up
             browser.get(list_url)
 
@@ -215,7 +222,7 @@ def main() -> None:
         cursor_url = f"/requirements/?area={args.area}&state=unreviewed"
         while len(unreviewed) < args.requests and cursor_url:
             _, html, _ = browser.get(cursor_url)
-            unreviewed += [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)"',
+            unreviewed += [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)',
                                                       html)]
             nxt = re.search(r'rel="next" href="([^"]+)"', html)
             cursor_url = nxt.group(1).replace("&amp;", "&") if nxt else None
@@ -230,16 +237,37 @@ def main() -> None:
             assert status == 302, status
             post_times.append(elapsed)
 
+        # My work (the reviewer's) and the lead's queue, and the list with no filter at all.
+        extra = {}
+        for name, url in (("my_work", "/my-work"), ("list_unfiltered", "/requirements/"),
+                          ("list_area_state", f"/requirements/?area={args.area}"
+                                              "&state=unreviewed&sort=-cost")):
+            times = []
+            for _ in range(args.requests // 3):
+                status, _, elapsed = browser.get(url)
+                assert status == 200, (url, status)
+                times.append(elapsed)
+            extra[name] = summarise(times)
+        lead = Browser(browser.port)
+        sign_in(lead, args.lead)
+        times = []
+        for _ in range(args.requests // 3):
+            status, _, elapsed = lead.get("/queue")
+            assert status == 200, status
+            times.append(elapsed)
+        extra["lead_queue"] = summarise(times)
+
         queries = count_list_queries(env, args.reviewer)
         result = {
             "benchmark": "http",
             "database": env["DATABASE_URL"].split(":")[0],
-            "requirements": args.requirements,
+            "requirements": "existing" if args.existing else args.requirements,
             "gunicorn_workers": args.workers,
             "seed_and_migrate_s": round(seed_seconds, 2),
             "list_filter_search": {**summarise(list_times), "url": list_url, "matches": total},
             "requirement_page": summarise(page_times),
             "proposal_post": summarise(post_times),
+            **extra,
             "sql_queries_per_list_page": queries,
         }
         print(json.dumps(result, ensure_ascii=False))

@@ -46,7 +46,10 @@ def get_metadata():
 
 
 #: Database-specific objects made by hand in migrations, which the models do not describe.
-DATABASE_SPECIFIC = {"ix_requirements_search_trgm"}
+DATABASE_SPECIFIC = {"ix_requirements_search_trgm",
+                     # 0007_scale: expression indexes for the cost sort and the queue
+                     "ix_requirements_area_cost", "ix_requirements_cost",
+                     "ix_requirements_area_state_waiting"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

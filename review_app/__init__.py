@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -25,9 +24,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "review.db")
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     # lazy: this file runs on every import of any review_app module (a model, the pure summary
     # builder, a worker's job); the blueprints and extensions load only when an app is built
@@ -43,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         imports,
         leads,
+        observability,
         requirements,
         reviews,
         security,
@@ -50,7 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         validation,
     )
 
-    validation.init_app(app)  # first: bounds <int:...> before rules exist, checks input first
+    observability.init_app(app)  # first: logs and the request id for everything after
+    validation.init_app(app)  # then: bounds <int:...> before rules exist, checks input first
     database.configure_engine(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=os.path.join(

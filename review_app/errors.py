@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -22,6 +23,9 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
     413: (_l("Too large"), _l("What you sent is too large. Shorten the text or split the file.")),
     429: (_l("Too many requests"), _l("Too many attempts. Wait a few minutes and try again.")),
+    503: (_l("Temporarily unavailable"),
+          _l("The service is briefly unavailable. Nothing you entered was saved; please try "
+             "again in a minute.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred and was logged. Nothing you entered was saved; "
              "please try again.")),
@@ -52,6 +56,19 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _database(error: sa.exc.DBAPIError):
+        """The database connection broke under the request (server restarted, connection
+        cut): the transaction was rolled back by the server, so nothing was half-written.
+        Say so with a 503 the person can act on; the pool forgets the broken connection."""
+        if not error.connection_invalidated:
+            raise error  # any other database error is a bug: the 500 below
+        db.session.rollback()
+        log.warning("database connection lost on %s %s: %s", request.method, request.path,
+                    type(error.orig).__name__)
+        return render_error(503, str(_l("The database was briefly unavailable. Nothing you "
+                                        "entered was saved; please try again.")))
 
     @app.errorhandler(InternalServerError)
     def _internal(error: InternalServerError):

@@ -153,6 +153,11 @@ def can_import(user: AnyUser) -> bool:
     return _signed_in(user) and user.is_admin
 
 
+def can_view_metrics(user: AnyUser) -> bool:
+    """Read /metrics in a browser: admins (scrapers use the METRICS_TOKEN bearer instead)."""
+    return _signed_in(user) and user.is_admin
+
+
 def can_view_audit(user: AnyUser) -> bool:
     """Read (and export) the audit log: admins and managers."""
     return _signed_in(user) and (user.is_admin or user.is_manager)

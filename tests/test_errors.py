@@ -61,18 +61,20 @@ def test_language_endpoint_ignores_unknown_languages_and_foreign_next(client):
     assert "lang=" not in response.headers.get("Set-Cookie", "")
 
 
-def test_healthz_reports_database_and_redis(client):
-    response = client.get("/healthz")
+def test_readyz_reports_database_and_redis(client, app):
+    app.config["READY_WORKER_SECONDS"] = 0  # tests/test_observability.py: with a worker
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json["status"] == "ok"
     assert response.json["checks"]["database"]["status"] == "ok"
     assert response.json["checks"]["redis"]["status"] == "ok"
 
 
-def test_healthz_says_when_redis_is_down(database_url):
+def test_readyz_says_when_redis_is_down(database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "REDIS_URL": "redis://127.0.0.1:1/0"})
-    response = app.test_client().get("/healthz")
+    assert app.test_client().get("/healthz").status_code == 200  # alive all the same
+    response = app.test_client().get("/readyz")
     with app.app_context():
         db.engine.dispose()
     assert response.status_code == 503

@@ -103,6 +103,7 @@ class Site:
         self.victim = world.user("victim", reviewer_in=(transport,))
         reqs = [world.requirement(fire) for _ in range(3)] + [world.requirement(transport)]
         app.request_class = RecordingRequest
+        app.config["READY_WORKER_SECONDS"] = 0  # no worker runs here: /readyz would say 503
         self.clients = {role: app.test_client() for role in ROLES}
         for role, user in self.users.items():
             login_as(self.clients[role], user)

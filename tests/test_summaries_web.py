@@ -299,7 +299,7 @@ def test_when_redis_is_down_the_request_is_kept_and_starts_when_it_is_back(clien
     # The rest of the site works as usual.
     assert client.get("/requirements/").status_code == 200
     assert "Огнетушители" in page_text(client.get("/requirements/"))
-    assert client.get("/healthz").status_code == 503
+    assert client.get("/readyz").status_code == 503
 
     app.config["REDIS_URL"] = redis_url  # Redis is back
     client.get("/summaries/")  # anyone looking at the page hands it to the queue

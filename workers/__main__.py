@@ -11,7 +11,6 @@ import logging
 import os
 
 from redis import Redis
-from rq import Worker
 from rq.cron import CronScheduler
 
 from config import ConfigError
@@ -19,6 +18,7 @@ from review_app import create_app
 from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
 from workers import QUEUES, summaries
+from workers.observed import ObservedWorker
 
 log = logging.getLogger("workers")
 
@@ -48,12 +48,32 @@ def main(argv: list[str] | None = None) -> None:
         run_cron(app, parser, connection)
         return
     os.environ[WORKER_PID] = str(os.getpid())
+    serve_metrics(app)
     log.info("worker serving %s", ", ".join(args.queues))
     with app.app_context():
         summaries.recover()
-        worker = Worker(args.queues, connection=connection,
+        worker = ObservedWorker(args.queues, connection=connection,
                         work_horse_killed_handler=summaries.on_work_horse_killed)
         worker.work(burst=args.burst, with_scheduler=True)
+
+
+def serve_metrics(app) -> None:
+    """With ``WORKER_METRICS_PORT`` set, serve this host's job metrics (the work horses' files in
+    ``PROMETHEUS_MULTIPROC_DIR``) on that port of ``WORKER_METRICS_ADDR`` (127.0.0.1), for
+    worker hosts that run no web process whose /metrics would include them."""
+    port = int(os.environ.get("WORKER_METRICS_PORT") or 0)
+    if not port:
+        return
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        raise SystemExit("WORKER_METRICS_PORT needs PROMETHEUS_MULTIPROC_DIR (a directory the "
+                         "work horses write their figures to)")
+    # lazy: only when asked to serve metrics
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1"),
+                      registry=registry)
 
 
 def run_cron(app, parser: argparse.ArgumentParser, connection: Redis) -> None:

@@ -26,7 +26,8 @@ log = logging.getLogger("review_app.auth")
 
 #: What opens while a person still has to choose their own password.
 OPEN_BEFORE_OWN_PASSWORD = frozenset({"auth.change_password", "auth.logout",
-                                      "i18n.set_language", "static", "health.healthz"})
+                                      "i18n.set_language", "static", "health.healthz",
+                                      "health.readyz"})
 
 
 @functools.cache

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from review_app import keyset
+from review_app.requirements import counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
 
 MAX_QUERY = 200
@@ -104,6 +105,8 @@ class Page:
     total: int
     next_cursor: str | None
     prev_cursor: str | None
+    #: "exact", or "about"/"more" above the exact-count limit (requirements/counting.py)
+    total_kind: str = "exact"
 
 
 LIST_COLUMNS = (
@@ -116,14 +119,15 @@ LIST_COLUMNS = (
 def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: str, *,
                after: str | None, before: str | None, size: int,
                whole_rows: bool = False) -> Page:
-    """One page of requirements matching ``where``, plus the total count.
+    """One page of requirements matching ``where``, plus the total count (exact up to a limit,
+    see ``counting``).
 
     Only the list's columns are loaded unless ``whole_rows`` (the lead's queue shows texts).
 
     :raise BadCursor: when ``after``/``before`` is malformed.
     """
     key = SORTS[sort]
-    total = session.scalar(sa.select(sa.func.count()).select_from(Requirement).where(*where))
+    total = counting.count(session, where)
 
     backwards = before is not None and after is None
     token = before if backwards else after
@@ -153,6 +157,9 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
 
     has_next = bool(rows) and (backwards or has_more)
     has_prev = bool(rows) and (has_more if backwards else bool(token))
-    return Page(rows=rows, total=total or 0,
+    if total is None:  # counting took too long: say what this page proves
+        total = (counting.Count(len(rows)) if not has_more and not token
+                 else counting.Count(size, "more"))
+    return Page(rows=rows, total=total.value, total_kind=total.kind,
                 next_cursor=cursor(rows[-1]) if has_next else None,
                 prev_cursor=cursor(rows[0]) if has_prev else None)

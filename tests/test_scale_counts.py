@@ -1,0 +1,97 @@
+"""Counts on the list above the exact-count limit: an exact number, an estimate said to be one,
+or a lower bound; never a wrong figure."""
+
+import pytest
+
+from review_app.requirements.counting import _round
+from tests.conftest import IS_POSTGRES, login_as, page_text
+
+
+@pytest.fixture
+def area(world):
+    return world.area("07")
+
+
+@pytest.fixture
+def reviewer(world, area):
+    return world.user("aigerim", reviewer_in=(area,))
+
+
+def total(client, **query) -> str:
+    response = client.get("/requirements/", query_string=query)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    return text.split('data-testid="total">', 1)[1].split("<", 1)[0]
+
+
+def test_counts_are_exact_up_to_the_limit(client, app, world, area, reviewer):
+    for _ in range(5):
+        world.requirement(area, title="Пожарные требования к складам")
+    app.config["LIST_EXACT_COUNT_UP_TO"] = 5
+    login_as(client, reviewer)
+    assert total(client) == "5 requirements"
+    assert total(client, q="пожар") == "5 requirements"
+
+
+def test_above_the_limit_a_search_says_more_than(client, app, world, area, reviewer):
+    for _ in range(6):
+        world.requirement(area, title="Пожарные требования к складам")
+    world.requirement(area, title="Другое")
+    app.config["LIST_EXACT_COUNT_UP_TO"] = 3
+    login_as(client, reviewer)
+    assert total(client, q="пожар") == "more than 3 requirements"
+    shown = total(client)
+    if IS_POSTGRES:  # the planner's estimate, said to be one, or the lower bound
+        assert shown.startswith("about ") or shown == "more than 3 requirements"
+    else:
+        assert shown == "more than 3 requirements"
+    client.post("/language", data={"language": "ru", "next": "/requirements/"})
+    assert total(client, q="пожар") == "более 3 требований"
+    client.post("/language", data={"language": "kk", "next": "/requirements/"})
+    assert total(client, q="пожар") == "3 талаптан астам"
+
+
+def test_bulk_scope_names_no_number_it_does_not_know(client, app, world, area):
+    lead = world.user("lead", lead_in=(area,))
+    for _ in range(5):
+        world.requirement(area, title="Пожарные требования")
+    app.config["LIST_EXACT_COUNT_UP_TO"] = 3
+    login_as(client, lead)
+    text = page_text(client.get("/requirements/", query_string={"q": "пожар"}))
+    assert "Apply to all matching requirements, not only the ticked ones" in text
+    app.config["LIST_EXACT_COUNT_UP_TO"] = 10
+    text = page_text(client.get("/requirements/", query_string={"q": "пожар"}))
+    assert "Apply to all 5 matching requirements" in text
+
+
+def test_estimates_keep_two_significant_figures():
+    assert _round(123_456) == 120_000
+    assert _round(10_951) == 11_000
+    assert _round(87) == 87
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's statement_timeout")
+def test_a_count_past_its_time_budget_gives_up_and_the_page_says_what_it_proves(
+        app, client, world, area, reviewer):
+    import sqlalchemy as sa
+
+    from review_app.extensions import db
+    from review_app.requirements import counting
+    from review_app.requirements.models import Requirement
+
+    for _ in range(3):
+        world.requirement(area, title="Пожарные требования")
+    slow = sa.text("pg_sleep(0.2) IS NOT NULL")
+    with app.app_context():
+        app.config["LIST_COUNT_BUDGET_MS"] = 20
+        assert counting.count(db.session, [slow]) is None
+        # the transaction goes on, and the time limit is back to what it was
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 3
+        assert db.session.scalar(sa.text("SELECT current_setting('statement_timeout')")) == "0"
+        app.config["LIST_COUNT_BUDGET_MS"] = 5000
+        assert counting.count(db.session, [slow]).value == 3
+        db.session.rollback()
+    app.config["LIST_COUNT_BUDGET_MS"] = 20
+    app.config["PAGE_SIZE"] = 2
+    login_as(client, reviewer)
+    assert total(client, q="пожар") == "3 requirements"  # quick enough: exact
