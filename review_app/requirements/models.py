@@ -88,6 +88,17 @@ class Requirement(db.Model):
     #: Estimated annual compliance cost for all affected businesses, in tenge.
     annual_cost_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     businesses_affected: so.Mapped[int | None]
+    # Standard Cost Model (review_app/scm). -----------------------------------------------------
+    #: The approved SCM inputs (``scm.compute.Action.to_json`` dicts); the reports use the cost
+    #: computed from them (``scm.reported_cost``).
+    scm_inputs: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+    #: That cost, kept so lists sort and totals sum in SQL; recomputed when a tariff changes.
+    scm_cost_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger, index=True)
+    scm_cost_low_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    scm_cost_high_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    #: Inputs proposed by a reviewer or lead, waiting for a lead's approval.
+    scm_proposal: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+    scm_proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     #: Case-folded code + title + text, for search that works on Cyrillic everywhere.
     search_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
@@ -126,6 +137,7 @@ class Requirement(db.Model):
     assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id])
     proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
     decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
+    scm_proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[scm_proposed_by_id])
     events: so.Mapped[list[ReviewEvent]] = so.relationship(
         back_populates="requirement", order_by="ReviewEvent.id", viewonly=True
     )
