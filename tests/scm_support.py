@@ -12,7 +12,8 @@ from tests.conftest import CSRFClient, current_version
 
 def tariff(code: str = "ACCOUNTANT", hourly: int = 2_500) -> Tariff:
     found = Tariff(code=code, name="Бухгалтер, средняя заработная плата", hourly_kzt=hourly,
-                   source="Бюро национальной статистики, 2026, таблица 3.1", as_of=date(2026, 10, 1))
+                   source="Бюро национальной статистики, 2026, таблица 3.1",
+                   as_of=date(2026, 10, 1))
     db.session.add(found)
     db.session.commit()
     return found

@@ -56,7 +56,8 @@ def test_a_missing_tariff_or_hourly_rate_is_refused_naming_the_action():
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("3", ("3", "3", "3")), ("3 (2–5)", ("3", "2", "5")), ("2,5 (2-3,5)", ("2.5", "2", "3.5")),
-    ("12 000", ("12000", "12000", "12000")), ("1\u00a0500 (1 000 — 2 000)", ("1500", "1000", "2000")),
+    ("12 000", ("12000", "12000", "12000")),
+    ("1\u00a0500 (1 000 — 2 000)", ("1500", "1000", "2000")),
 ])
 def test_inputs_are_read_with_comma_decimals_grouped_digits_and_ranges(text, expected):
     value = parse_estimate(text)
