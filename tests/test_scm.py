@@ -178,3 +178,34 @@ def test_an_admin_adds_a_tariff_and_a_duplicate_code_is_refused(client, team, ac
     assert "ENGINEER" in page_text(client.get("/admin/tariffs/"))
     response = client.post("/admin/tariffs/new", data={**data, "code": "ACCOUNTANT"})
     assert response.status_code == 422 and "already a tariff" in page_text(response)
+
+
+def test_the_list_sorts_and_filters_by_the_reported_cost_and_totals_say_what_is_missing(
+        client, team, world, req, accountant):
+    cheap = world.requirement(team["fire"], annual_cost_kzt=5_000_000)
+    nothing = world.requirement(team["fire"], annual_cost_kzt=None)
+    login_as(client, team["aigerim"])
+    propose_inputs(client, req)
+    login_as(client, team["lead"])
+    approve_inputs(client, req)
+
+    page = client.get("/requirements/?sort=-cost")
+    html = page.get_data(as_text=True)
+    assert html.index(req.code) < html.index(cheap.code) < html.index(nothing.code)
+    text = page_text(page)
+    assert "Annual cost of compliance: 365,000,000 ₸ (197,000,000–605,000,000 ₸)" in text
+    assert "computed for 1; imported estimate for 1; no cost for 1" in text
+    assert "2 requirements lack cost inputs" in text
+
+    only = page_text(client.get("/requirements/?scm=without&cost_min=1 000 000"))
+    assert cheap.code in only and req.code not in only and nothing.code not in only
+    assert req.code in page_text(client.get("/requirements/?cost_min=100000000"))
+    assert 'data-testid="preset-expensive"' in html
+
+
+@pytest.mark.parametrize("query", ["cost_min=abc", "cost_min=-5", "cost_min=99999999999999999999",
+                                   "scm=maybe"])
+def test_wrong_cost_filters_are_named(client, team, query):
+    login_as(client, team["aigerim"])
+    response = client.get(f"/requirements/?{query}")
+    assert response.status_code == 400 and "could not be used" in page_text(response)

@@ -42,6 +42,7 @@ from review_app.reviews.forms import (
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
 from review_app.scm import compute as scm_compute
+from review_app.scm import totals as scm_totals
 from review_app.scm import panel as scm_panel
 from review_app.validation import reports_own_filter_errors
 
@@ -63,6 +64,7 @@ def index():
     people = assignable_people(area_ids)
     filters = parse_filters(request.args, areas, people)
     page = None
+    cost_totals = None
     status = 200
     if not filters.errors:
         where = [permissions.visible_area_filter(current_user), *filters.where(current_user.id)]
@@ -71,6 +73,7 @@ def index():
                                       after=request.args.get("after") or None,
                                       before=request.args.get("before") or None,
                                       size=current_app.config["PAGE_SIZE"])
+            cost_totals = scm_totals(db.session, where)
         except listing.BadCursor:
             filters.errors.append(_("This page link is broken; start again from the first page."))
     if filters.errors:
@@ -84,7 +87,7 @@ def index():
         "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
         sorts=listing.SORTS, args=request.args, can_bulk_assign=can_bulk_assign,
-        assignees=assignees, max_bulk=MAX_BULK,
+        assignees=assignees, max_bulk=MAX_BULK, cost_totals=cost_totals,
     ), status
 
 

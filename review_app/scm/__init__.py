@@ -58,3 +58,49 @@ def reported_cost_sql() -> tuple[sa.ColumnElement, sa.ColumnElement, sa.ColumnEl
     return (sa.func.coalesce(Requirement.scm_cost_kzt, Requirement.annual_cost_kzt),
             sa.func.coalesce(Requirement.scm_cost_low_kzt, Requirement.annual_cost_kzt),
             sa.func.coalesce(Requirement.scm_cost_high_kzt, Requirement.annual_cost_kzt))
+
+
+@dataclass(frozen=True)
+class CostTotals:
+    """The reported annual cost summed over some requirements, never silently partial: how many
+    carry a computed cost, how many only the imported estimate, how many no cost at all."""
+
+    central: int
+    low: int
+    high: int
+    requirements: int
+    computed: int
+    imported_only: int
+    unknown: int
+
+    @property
+    def without_inputs(self) -> int:
+        """Requirements lacking (approved) SCM inputs: imported estimate or nothing."""
+        return self.imported_only + self.unknown
+
+
+def totals_columns(table=None) -> list[sa.ColumnElement]:
+    """The aggregate columns of :class:`CostTotals`, in its field order (add a GROUP BY for
+    per-area totals). ``table`` is the requirements ``Table`` (or an alias) for Core queries."""
+    t = Requirement.__table__ if table is None else table
+    central = sa.func.coalesce(t.c.scm_cost_kzt, t.c.annual_cost_kzt)
+    low = sa.func.coalesce(t.c.scm_cost_low_kzt, t.c.annual_cost_kzt)
+    high = sa.func.coalesce(t.c.scm_cost_high_kzt, t.c.annual_cost_kzt)
+    return [sa.func.coalesce(sa.func.sum(central), 0), sa.func.coalesce(sa.func.sum(low), 0),
+            sa.func.coalesce(sa.func.sum(high), 0), sa.func.count(),
+            sa.func.count(t.c.scm_cost_kzt),
+            sa.func.sum(sa.case((sa.and_(t.c.scm_cost_kzt.is_(None),
+                                         t.c.annual_cost_kzt.is_not(None)), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(t.c.scm_cost_kzt.is_(None),
+                                         t.c.annual_cost_kzt.is_(None)), 1), else_=0))]
+
+
+def totals_from_row(row) -> CostTotals:
+    return CostTotals(*(int(v or 0) for v in row))
+
+
+def totals(session, where: list[sa.ColumnElement[bool]]) -> CostTotals:
+    """:class:`CostTotals` of the requirements matching ``where`` (one aggregate query)."""
+    row = session.execute(sa.select(*totals_columns()).select_from(Requirement)
+                          .where(*where)).one()
+    return totals_from_row(row)
