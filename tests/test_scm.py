@@ -12,6 +12,8 @@ from review_app.reviews.models import Action
 from review_app.scm import ReportedCost, reported_cost
 from tests.conftest import decide, events, login_as, page_text, propose, reload
 from tests.scm_support import REPORT, approve_inputs, propose_inputs, tariff
+from tests.summaries_support import csv_sections, pdf_text, sheet_rows, workbook
+from tests.test_summaries_content import build as build_summary
 
 
 @pytest.fixture
@@ -209,3 +211,36 @@ def test_wrong_cost_filters_are_named(client, team, query):
     login_as(client, team["aigerim"])
     response = client.get(f"/requirements/?{query}")
     assert response.status_code == 400 and "could not be used" in page_text(response)
+
+
+def test_summaries_use_the_computed_cost_with_its_range_and_the_imported_one_beside_it(
+        client, team, world, req, accountant):
+    login_as(client, team["aigerim"])
+    propose(client, req, "cancel")
+    propose_inputs(client, req)
+    other = world.requirement(team["fire"], annual_cost_kzt=5_000_000)
+    propose(client, other, "cancel")
+    login_as(client, team["lead"])
+    decide(client, req, "approve")
+    decide(client, other, "approve")
+
+    data, _built = build_summary(team["fire"], "xlsx")
+    wb = workbook(data)
+    numbers = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=6, max_row=21,
+                                                                   values_only=True)}
+    assert numbers["Estimated annual cost removed by cancellations, ₸"] == 365_000_000
+    assert numbers["Cost removed by cancellations: low estimate, ₸"] == 197_000_000
+    assert numbers["Cost removed by cancellations: high estimate, ₸"] == 605_000_000
+    assert numbers["Cost removed by cancellations as imported, ₸"] == 6_500_000
+    assert numbers["Requirements without cost inputs (their imported estimate is used)"] == 1
+    cancelled = {r[1]: r[5:10] for r in sheet_rows(wb["Cancelled"])}
+    assert cancelled[req.code] == (360_000_000, 192_000_000, 600_000_000, "cost inputs",
+                                   1_500_000)
+    assert cancelled[other.code] == (5_000_000, 5_000_000, 5_000_000, "imported", 5_000_000)
+
+    text = " ".join(pdf_text(build_summary(team["fire"], "pdf")[0]).split())
+    assert "365,000,000 ₸ (197,000,000 – 605,000,000)" in text
+    figures = [",".join(r) for r in csv_sections(build_summary(team["fire"], "csv")[0])[
+        "Key figures"]]
+    assert "Cost removed by cancellations: high estimate, ₸,605000000" in figures
+    assert "Cost removed by cancellations as imported, ₸,6500000" in figures

@@ -108,7 +108,7 @@ def test_an_area_summary_counts_exactly_what_the_database_holds(story):
     assert built.as_of_event_id == db.session.scalar(sa.select(sa.func.max(ReviewEvent.id)))
 
     # By state and decision.
-    cross = {row[0]: row[1:6] for row in summary.iter_rows(min_row=19, max_row=23,
+    cross = {row[0]: row[1:6] for row in summary.iter_rows(min_row=25, max_row=29,
                                                           values_only=True)}
     assert cross["proposed"] == (1, 0, 0, 0, 1)
     assert cross["returned"] == (0, 0, 1, 0, 1)
@@ -121,9 +121,11 @@ def test_an_area_summary_counts_exactly_what_the_database_holds(story):
     assert first[0] == "07" and first[2] == reqs["cancelled"].title
     assert first[3] == "Правила пожарной безопасности, № 55 от 21.02.2022, п. 12"
     assert first[5] == 1_500_000
-    assert first[6] == "Требование дублирует нормы технического регламента."
-    assert (first[8], first[10]) == ("Aigerim", "Erlan")  # proposer and approver
-    assert first[9] is not None and first[11] is not None
+    # The cost used, its range, where it comes from, the imported estimate (SCM columns).
+    assert first[5:10] == (1_500_000, 1_500_000, 1_500_000, "imported", 1_500_000)
+    assert first[10] == "Требование дублирует нормы технического регламента."
+    assert (first[12], first[14]) == ("Aigerim", "Erlan")  # proposer and approver
+    assert first[13] is not None and first[15] is not None
     revised = sheet_rows(wb["Revised"])
     assert [r[1] for r in revised] == [reqs["revised"].code]
     assert revised[0][3] == reqs["revised"].text and revised[0][4] == NEW_WORDING

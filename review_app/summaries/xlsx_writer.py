@@ -240,6 +240,12 @@ def _summary_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Text
         ("fig_unreviewed", tally.count("unreviewed"), None),
         ("fig_cost_removed", tally.cost_removed, fm.money),
         ("fig_cost_touched", tally.cost_touched, fm.money),
+        ("fig_cost_removed_low", tally.cost_removed_range[0], fm.money),
+        ("fig_cost_removed_high", tally.cost_removed_range[1], fm.money),
+        ("fig_cost_removed_imported", tally.imported_cost(APPROVED, "cancel"), fm.money),
+        ("fig_cost_touched_low", tally.cost_touched_range[0], fm.money),
+        ("fig_cost_touched_high", tally.cost_touched_range[1], fm.money),
+        ("fig_lacking", tally.lacking_inputs(), None),
     ]
     first = 5
     for offset, (key, value, fmt) in enumerate(figures):
@@ -311,6 +317,10 @@ def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts)
     ws.write_number(row, 10, total.complete, fm.pct_bold)
     ws.write_number(row, 11, total.cost_removed, fm.money_bold)
     ws.write_number(row, 12, total.cost_touched, fm.money_bold)
+    ws.write_number(row, 13, total.cost_removed_range[0], fm.money_bold)
+    ws.write_number(row, 14, total.cost_removed_range[1], fm.money_bold)
+    ws.write_number(row, 15, total.imported_cost(APPROVED, "cancel"), fm.money_bold)
+    ws.write_number(row, 16, total.lacking_inputs(), fm.int_bold)
 
     name = ws.get_name()
     chart = wb.add_chart({"type": "bar", "subtype": "percent_stacked"})
