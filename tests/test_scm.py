@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from review_app.audit.models import AuditEntry
 from review_app.extensions import db
+from review_app.imports import service as imports
+from review_app.requirements.models import Requirement
 from review_app.reviews.models import Action
 from review_app.scm import ReportedCost, reported_cost
 from tests.conftest import decide, events, login_as, page_text, propose, reload
@@ -244,3 +246,47 @@ def test_summaries_use_the_computed_cost_with_its_range_and_the_imported_one_bes
         "Key figures"]]
     assert "Cost removed by cancellations: high estimate, ₸,605000000" in figures
     assert "Cost removed by cancellations as imported, ₸,6500000" in figures
+
+
+def test_an_import_brings_cost_inputs_and_an_export_carries_them_back_unchanged(
+        client, team, world, accountant, tmp_path):
+    path = tmp_path / "scm.csv"
+    path.write_text(
+        "Код требования;Код сферы;Наименование;Текст требования;Количество субъектов;"
+        "Стандартты шығындар моделінің деректері\n"
+        'TR-07-90001;07;Отчёт;Субъекты представляют отчёт.;12000;'
+        '"Ежеквартальный отчёт; 3 (2–5); ACCOUNTANT; 0; 4; 100 (80–100)"\n',
+        encoding="utf-8")
+    imports.apply(path, team["admin"])
+    db.session.commit()
+    req = db.session.scalar(sa.select(Requirement).where(Requirement.code == "TR-07-90001"))
+    assert (req.scm_cost_kzt, req.scm_cost_low_kzt, req.scm_cost_high_kzt) == (
+        360_000_000, 192_000_000, 600_000_000)
+
+    login_as(client, team["lead"])
+    exported = client.get("/requirements/export.csv?q=TR-07-90001").get_data(as_text=True)
+    assert "Ежеквартальный отчёт; 3 (2–5); ACCOUNTANT; 0; 4; 100 (80–100)" in exported
+    again = tmp_path / "again.csv"
+    again.write_text(exported.lstrip("\ufeff"), encoding="utf-8")
+    outcome = imports.analyse(again)
+    assert outcome.ok and outcome.unchanged == 1 and outcome.changed == 0
+
+    # A changed line is an import change: old and new cost in the history.
+    path.write_text(path.read_text(encoding="utf-8").replace("3 (2–5)", "6"), encoding="utf-8")
+    imports.apply(path, team["admin"])
+    db.session.commit()
+    changed = events(reload(req), Action.IMPORT_CHANGED)[0].changes
+    assert changed["scm_cost_kzt"] == [360_000_000, 720_000_000]
+
+
+@pytest.mark.parametrize(("cell", "problem"), [
+    ("Отчёт; 3", "scm_parts"), ("Отчёт; три; ACCOUNTANT", "scm_value"),
+    ("Отчёт; 3; NOPE", "scm_tariff"),
+])
+def test_an_import_refuses_bad_cost_inputs_naming_the_line(team, accountant, tmp_path, cell,
+                                                         problem):
+    path = tmp_path / "bad.csv"
+    path.write_text("code;area_code;title;text;scm_inputs\n"
+                    f'TR-07-90002;07;Отчёт;Текст.;"{cell}"\n', encoding="utf-8")
+    outcome = imports.analyse(path)
+    assert not outcome.ok and [p.code for p in outcome.errors][:1] == [problem]

@@ -17,8 +17,10 @@ from review_app.scm.compute import (
     MissingTariff,
     compute,
     dump,
+    format_cell,
     format_estimate,
     load,
+    parse_cell,
     parse_estimate,
 )
 
@@ -117,3 +119,23 @@ def test_a_requirement_costs_the_sum_of_its_actions_within_rounding(items, busin
     whole = compute(items, businesses, RATES).central
     parts = sum(compute([a], businesses, RATES).central for a in items)
     assert abs(whole - parts) <= len(items)
+
+
+def test_a_file_cell_holds_one_action_per_line_and_reads_back_what_the_export_writes():
+    cell = ("Ежеквартальный отчёт; 3 (2–5); ACCOUNTANT; 0; 4; 100 (80–100)\n"
+            "Аудит; 8; 3 000; 50 000; 1; 25")
+    actions = parse_cell(cell)
+    assert actions[0] == Action(name="Ежеквартальный отчёт", hours=REPORT.hours,
+                                tariff="ACCOUNTANT", per_year=REPORT.per_year, share=REPORT.share)
+    assert actions[1].hourly == Estimate.of(3000) and actions[1].share == Estimate.of("0.25")
+    assert parse_cell(format_cell(actions)) == actions
+    assert parse_cell("Отчёт; 1; ACCOUNTANT")[0].per_year == Estimate.of(1)
+
+
+@pytest.mark.parametrize(("cell", "line", "field"), [
+    ("Отчёт; 3", 0, None), ("a; 1; X\nb; x; X", 1, "hours"), ("a; 1; 2500; 0; 4; 120", 0, "share"),
+])
+def test_a_bad_cell_names_the_line_and_the_part(cell, line, field):
+    with pytest.raises(InputError) as caught:
+        parse_cell(cell)
+    assert (caught.value.action, caught.value.field) == (line, field)

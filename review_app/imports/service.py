@@ -24,6 +24,7 @@ Rules an admin can rely on:
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
 from review_app.reviews import workflow
 from review_app.reviews.models import ReviewEvent
+from review_app.scm import compute as scm_compute
 from review_app.time import utcnow
 
 #: Rows validated, compared and written together.
@@ -176,7 +178,7 @@ def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | Non
                 writer: _Writer | None) -> None:
     area_ids = dict(db.session.execute(sa.select(Area.code, Area.id)).all())
     area_codes = {area_id: code for code, area_id in area_ids.items()}
-    validator = RowValidator(layout, area_ids)
+    validator = RowValidator(layout, area_ids, frozenset(workflow.tariff_rates()))
     present = [f for f in FIELDS if f in {m.column.field for m in layout.columns}]
     chunk: list[dict[str, Any]] = []
     try:
@@ -285,6 +287,7 @@ class _Writer:
 
     def __init__(self, actor: User):
         self.actor = actor
+        self.rates = workflow.tariff_rates()
 
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         now = utcnow()
@@ -293,7 +296,8 @@ class _Writer:
             record = {f: values.get(f) for f in FIELDS}
             record.update(search_text=search_key(
                 f"{values['code']}\n{values['title']}\n{values['text']}"),
-                state=State.UNREVIEWED, version=1, created_at=now, updated_at=now)
+                state=State.UNREVIEWED, version=1, created_at=now, updated_at=now,
+                **self._cost(values.get("scm_inputs"), values.get("businesses_affected")))
             records.append(record)
         if not records:
             return
@@ -301,6 +305,14 @@ class _Writer:
             _copy_into(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
+
+    def _cost(self, inputs: list | None, businesses: int | None) -> dict[str, int | None]:
+        try:
+            cost = workflow.scm_cost(inputs, businesses, self.rates)
+        except scm_compute.InputError:
+            cost = None
+        return dict(zip(workflow.SCM_COST_FIELDS, (None, None, None) if cost is None
+                        else (cost.central, cost.low, cost.high), strict=True))
 
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
@@ -320,6 +332,10 @@ class _Writer:
             for name in changed:
                 if name != "text":
                     setattr(req, name, values.get(name))
+            if {"scm_inputs", "businesses_affected"} & set(changed):
+                # Imported cost inputs are the register's data, approved like its other
+                # columns; the history keeps the cost they moved, old -> new.
+                changes.update(workflow.set_scm_cost(req, self.rates))
             if "text" in changed:
                 touched.append(workflow.wording_changed(req, self.actor, req.text,
                                                         values["text"], changes))
@@ -361,4 +377,6 @@ def _copy_into(table: sa.Table, records: list[dict[str, Any]]) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)  # a JSON column, as COPY reads it
     return value.value if isinstance(value, enum.Enum) else value

@@ -266,3 +266,62 @@ def _plain(value: Decimal) -> str:
 
 def _tenge(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# One cell of an import or export file -------------------------------------------------------------
+
+#: The parts of one action's line, in order (import cell / export cell, documented in the README).
+LINE_PARTS = ("name", "hours", "tariff", "outside", "per_year", "share")
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")
+
+
+def parse_cell(text: str) -> list[Action]:
+    """A file cell holding one action per line, its parts separated by ``;``::
+
+        Ежеквартальный отчёт; 3 (2–5); ACCOUNTANT; 0; 4; 100 (80–100)
+
+    name; hours per occurrence; a named tariff's code or an own hourly tariff in ₸; outside
+    costs per occurrence in ₸; times a year; share of the businesses in %. The last three may
+    be left out (0, 1 and 100 %).
+
+    :raise InputError: ``action`` is the 0-based line, ``field`` the part at fault.
+    """
+    actions = []
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > MAX_ACTIONS:
+        raise InputError("too_many", None, MAX_ACTIONS)
+    for position, line in enumerate(lines):
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) < 3 or len(parts) > len(LINE_PARTS):
+            raise InputError("parts", None, position)
+        parts += [""] * (len(LINE_PARTS) - len(parts))
+        name, hours, rate, outside, per_year, share = parts
+        try:
+            tariff = None
+            hourly = None
+            if _CODE.match(rate):
+                tariff = rate
+            else:
+                hourly = parse_estimate(rate, limit=MAX_MONEY, name="tariff")
+            actions.append(Action(
+                name=name[:MAX_NAME],
+                hours=parse_estimate(hours, limit=MAX_HOURS, name="hours"),
+                tariff=tariff, hourly=hourly,
+                outside=parse_estimate(outside, limit=MAX_MONEY, name="outside")
+                if outside else ZERO,
+                per_year=parse_estimate(per_year, limit=MAX_PER_YEAR, name="per_year")
+                if per_year else ONE,
+                share=parse_estimate(share, percent=True, name="share") if share else ONE))
+        except InputError as exc:
+            exc.action = position
+            raise
+    return actions
+
+
+def format_cell(actions: Iterable[Action]) -> str:
+    """The cell :func:`parse_cell` reads back (what an export writes)."""
+    return "\n".join("; ".join((
+        a.name.replace(";", ",").replace("\n", " "), format_estimate(a.hours),
+        a.tariff or format_estimate(a.hourly or ZERO), format_estimate(a.outside),
+        format_estimate(a.per_year), format_estimate(a.share, percent=True)))
+        for a in actions)
