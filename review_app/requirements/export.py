@@ -88,7 +88,8 @@ def _query(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) ->
         Requirement.code, Area.code, Requirement.title, Requirement.text, Requirement.legal_act,
         Requirement.legal_act_ref, Requirement.article, Requirement.issuing_body,
         Requirement.oked, Requirement.annual_cost_kzt, Requirement.businesses_affected,
-        Requirement.scm_inputs, area_name, Requirement.state, Requirement.decision, Requirement.justification,
+        Requirement.scm_inputs, area_name, Requirement.state, Requirement.decision,
+        Requirement.justification,
         Requirement.new_wording, assignee.display_name, proposer.display_name,
         decider.display_name, Requirement.updated_at, Requirement.scm_cost_kzt,
         Requirement.scm_cost_low_kzt, Requirement.scm_cost_high_kzt)
