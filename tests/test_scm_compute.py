@@ -22,6 +22,7 @@ from review_app.scm.compute import (
     load,
     parse_cell,
     parse_estimate,
+    stored_cost,
 )
 
 RATES = {"ACCOUNTANT": Decimal(2500)}
@@ -139,3 +140,9 @@ def test_a_bad_cell_names_the_line_and_the_part(cell, line, field):
     with pytest.raises(InputError) as caught:
         parse_cell(cell)
     assert (caught.value.action, caught.value.field) == (line, field)
+
+
+@given(st.lists(actions(), min_size=1, max_size=5), st.integers(0, 1_000_000))
+def test_the_bulk_path_computes_exactly_what_compute_does(items, businesses):
+    cost = compute(items, businesses, RATES)
+    assert stored_cost(dump(items), businesses, RATES) == (cost.central, cost.low, cost.high)
