@@ -45,6 +45,7 @@ from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.scm import demo as scm_demo
+from review_app.scm.models import ScmCost
 
 #: Password of every demo account (development only).
 DEMO_PASSWORD = "demo12345"
@@ -450,8 +451,9 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
     user_count, staff = _insert_people(session, writer, area_ids)
     requirements, events = _build_requirements(session, writer, area_ids, staff,
                                                requirement_count)
-    scm_demo.add(session, requirements, seed)
+    costs = scm_demo.add(session, requirements, seed)
     _bulk_insert(session, Requirement, requirements)
+    _bulk_insert(session, ScmCost, costs)
     _bulk_insert(session, ReviewEvent, events)
     if session.get_bind().dialect.name == "postgresql":
         for table in ("areas", "users", "requirements", "review_events"):

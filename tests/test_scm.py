@@ -11,7 +11,7 @@ from review_app.extensions import db
 from review_app.imports import service as imports
 from review_app.requirements.models import Requirement
 from review_app.reviews.models import Action
-from review_app.scm import ReportedCost, reported_cost
+from review_app.scm.costs import ReportedCost, reported_cost
 from tests.conftest import decide, events, login_as, page_text, propose, reload
 from tests.scm_support import REPORT, approve_inputs, propose_inputs, tariff
 from tests.summaries_support import csv_sections, pdf_text, sheet_rows, workbook

@@ -42,6 +42,7 @@ from review_app.requirements.models import Area, Requirement, State, search_key
 from review_app.reviews import workflow
 from review_app.reviews.models import ReviewEvent
 from review_app.scm import compute as scm_compute
+from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
 #: Rows validated, compared and written together.
@@ -296,8 +297,7 @@ class _Writer:
             record = {f: values.get(f) for f in FIELDS}
             record.update(search_text=search_key(
                 f"{values['code']}\n{values['title']}\n{values['text']}"),
-                state=State.UNREVIEWED, version=1, created_at=now, updated_at=now,
-                **self._cost(values.get("scm_inputs"), values.get("businesses_affected")))
+                state=State.UNREVIEWED, version=1, created_at=now, updated_at=now)
             records.append(record)
         if not records:
             return
@@ -305,14 +305,26 @@ class _Writer:
             _copy_into(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
+        self._insert_costs(records)
 
-    def _cost(self, inputs: list | None, businesses: int | None) -> dict[str, int | None]:
-        try:
-            cost = workflow.scm_cost(inputs, businesses, self.rates)
-        except scm_compute.InputError:
-            cost = None
-        return dict(zip(workflow.SCM_COST_FIELDS, (None, None, None) if cost is None
-                        else (cost.central, cost.low, cost.high), strict=True))
+    def _insert_costs(self, records: list[dict[str, Any]]) -> None:
+        """The computed costs of new requirements that came with SCM inputs."""
+        computed = {}
+        for record in records:
+            try:
+                cost = workflow.scm_cost(record.get("scm_inputs"),
+                                         record.get("businesses_affected"), self.rates)
+            except scm_compute.InputError:
+                cost = None
+            if cost is not None:
+                computed[record["code"]] = cost
+        if not computed:
+            return
+        ids = db.session.execute(sa.select(Requirement.code, Requirement.id).where(
+            Requirement.code.in_(list(computed))))
+        db.session.execute(sa.insert(ScmCost), [
+            {"requirement_id": req_id, "central": computed[code].central,
+             "low": computed[code].low, "high": computed[code].high} for code, req_id in ids])
 
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:

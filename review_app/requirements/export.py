@@ -41,8 +41,8 @@ from review_app.imports.columns import COLUMNS, fold_header
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.workflow import decision_label, state_label
-from review_app.scm import SOURCE_IMPORTED, SOURCE_SCM, reported_cost
 from review_app.scm import compute as scm_compute
+from review_app.scm.costs import SOURCE_IMPORTED, SOURCE_SCM, reported_cost
 from review_app.tabular import FORMULA_STARTS, neutralise, stream_csv
 from review_app.time import local_zone
 

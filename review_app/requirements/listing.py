@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 
 from review_app import keyset
 from review_app.requirements.models import Decision, Requirement, State, search_key
-from review_app.scm import reported_cost, reported_cost_sql
+from review_app.scm.costs import reported_cost, reported_cost_sql
 
 MAX_QUERY = 200
 

@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 
 from review_app.dbtypes import str_enum
 from review_app.extensions import db
+from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
 if TYPE_CHECKING:
@@ -92,10 +93,8 @@ class Requirement(db.Model):
     #: The approved SCM inputs (``scm.compute.Action.to_json`` dicts); the reports use the cost
     #: computed from them (``scm.reported_cost``).
     scm_inputs: so.Mapped[list | None] = so.mapped_column(sa.JSON)
-    #: That cost, kept so lists sort and totals sum in SQL; recomputed when a tariff changes.
-    scm_cost_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger, index=True)
-    scm_cost_low_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
-    scm_cost_high_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    #: The cost computed from them lives in ``scm_costs`` (see ``ScmCost``); read here as
+    #: ``scm_cost_kzt``, ``scm_cost_low_kzt``, ``scm_cost_high_kzt`` (below the class).
     #: Inputs proposed by a reviewer or lead, waiting for a lead's approval.
     scm_proposal: so.Mapped[list | None] = so.mapped_column(sa.JSON)
     scm_proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
@@ -149,6 +148,19 @@ class Requirement(db.Model):
 
     def __repr__(self) -> str:
         return f"<Requirement {self.code}>"
+
+
+def _computed_cost(column: sa.Column) -> so.ColumnProperty:
+    return so.column_property(
+        sa.select(column).where(ScmCost.requirement_id == Requirement.id)
+        .correlate_except(ScmCost).scalar_subquery())
+
+
+#: The annual cost computed from the approved SCM inputs and its range (None: no computed cost);
+#: written by ``workflow.set_scm_cost`` and ``scm.service.recompute`` into ``scm_costs``.
+Requirement.scm_cost_kzt = _computed_cost(ScmCost.central)
+Requirement.scm_cost_low_kzt = _computed_cost(ScmCost.low)
+Requirement.scm_cost_high_kzt = _computed_cost(ScmCost.high)
 
 
 @sa.event.listens_for(Requirement, "before_insert")

@@ -43,7 +43,7 @@ from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
 from review_app.scm import compute as scm_compute
 from review_app.scm import panel as scm_panel
-from review_app.scm import totals as scm_totals
+from review_app.scm.costs import totals as scm_totals
 from review_app.validation import reports_own_filter_errors
 
 bp = Blueprint("requirements", __name__)

@@ -30,7 +30,7 @@ from review_app.extensions import db
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import compute as scm_compute
-from review_app.scm.models import Tariff
+from review_app.scm.models import ScmCost, Tariff
 from review_app.time import utcnow
 
 #: Which states each action may start from.
@@ -638,8 +638,16 @@ def set_scm_cost(req: Requirement, rates: dict[str, Decimal] | None = None
     except scm_compute.MissingTariff:
         cost = None  # a tariff gone since: the cost is unknown, and the page says why
     new = [None, None, None] if cost is None else [cost.central, cost.low, cost.high]
-    for name, value in zip(SCM_COST_FIELDS, new, strict=True):
-        setattr(req, name, value)
+    stored = db.session.get(ScmCost, req.id)
+    if cost is None:
+        if stored is not None:
+            db.session.delete(stored)
+    elif stored is None:
+        db.session.add(ScmCost(requirement_id=req.id, central=cost.central, low=cost.low,
+                               high=cost.high))
+    else:
+        stored.central, stored.low, stored.high = cost.central, cost.low, cost.high
+    db.session.expire(req, list(SCM_COST_FIELDS))  # read again from scm_costs when next asked
     return {name: [o, n] for name, o, n in zip(SCM_COST_FIELDS, old, new, strict=True) if o != n}
 
 

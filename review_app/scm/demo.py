@@ -34,10 +34,11 @@ ACTIONS = (
 )
 
 
-def add(session: so.Session, rows: list[dict[str, Any]], seed: int) -> int:
+def add(session: so.Session, rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     """Insert the demo tariffs (those not there yet) and set cost inputs on ``rows`` (the
-    requirement rows about to be inserted; every row gets the SCM keys). Returns how many got
-    inputs. A random stream of its own, so the rest of the demo stays as it was."""
+    requirement rows about to be inserted; every row gets the SCM keys). Returns the
+    ``scm_costs`` rows to insert after them. A random stream of its own, so the rest of the
+    demo stays as it was."""
     rng = random.Random(seed * 31 + 14)
     existing = set(session.scalars(sa.select(Tariff.code)))
     now = utcnow()
@@ -47,18 +48,17 @@ def add(session: so.Session, rows: list[dict[str, Any]], seed: int) -> int:
     if new:
         session.execute(sa.insert(Tariff.__table__), new)
     rates = {code: Decimal(rate) for code, _, rate in TARIFFS}
-    given = 0
+    computed = []
     for row in rows:
-        row.update(scm_inputs=None, scm_cost_kzt=None, scm_cost_low_kzt=None,
-                   scm_cost_high_kzt=None, scm_proposal=None, scm_proposed_by_id=None)
+        row.update(scm_inputs=None, scm_proposal=None, scm_proposed_by_id=None)
         if row.get("businesses_affected") is None or rng.random() > 0.4:
             continue
         actions = [_action(rng, spec) for spec in rng.sample(ACTIONS, rng.choice((1, 1, 2)))]
         cost = compute.compute(actions, row["businesses_affected"], rates)
-        row.update(scm_inputs=compute.dump(actions), scm_cost_kzt=cost.central,
-                   scm_cost_low_kzt=cost.low, scm_cost_high_kzt=cost.high)
-        given += 1
-    return given
+        row["scm_inputs"] = compute.dump(actions)
+        computed.append({"requirement_id": row["id"], "central": cost.central, "low": cost.low,
+                         "high": cost.high})
+    return computed
 
 
 def _action(rng: random.Random, spec) -> compute.Action:

@@ -37,3 +37,21 @@ class Tariff(db.Model):
 
     def __repr__(self) -> str:
         return f"<Tariff {self.code}>"
+
+
+class ScmCost(db.Model):
+    """The annual cost computed from a requirement's approved SCM inputs (whole tenge), kept
+    apart from the wide requirements row, which reads it as ``Requirement.scm_cost_kzt`` etc.
+
+    Apart because a tariff change rewrites thousands of them at once: on PostgreSQL an UPDATE
+    of a requirements row also writes new entries into its trigram search index, and 10,000 of
+    them took 16 s on the test machine; these narrow rows take 0.1 s. No row: no computed cost.
+    """
+
+    __tablename__ = "scm_costs"
+
+    requirement_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requirements.id"),
+                                                      primary_key=True)
+    central: so.Mapped[int] = so.mapped_column(sa.BigInteger, index=True)
+    low: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    high: so.Mapped[int] = so.mapped_column(sa.BigInteger)

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from review_app import formatting
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
-from review_app.scm import ReportedCost, compute, reported_cost
+from review_app.scm import compute
+from review_app.scm.costs import ReportedCost, reported_cost
 from review_app.scm.models import Tariff
 
 

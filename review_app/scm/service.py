@@ -23,7 +23,7 @@ from review_app.extensions import db
 from review_app.requirements.models import Requirement
 from review_app.reviews import workflow
 from review_app.reviews.workflow import PermissionDenied, WorkflowError
-from review_app.scm import compute
+from review_app.scm import compute, costs
 from review_app.scm.models import Tariff
 from review_app.time import utcnow
 
@@ -104,8 +104,8 @@ def recompute(code: str, actor: User) -> int:
     one event each whose cost moved. Returns how many moved.
 
     Reads only the requirements that have SCM inputs, and writes in batches of executemany
-    (one statement per batch for the events): 10,000 requirements take well under the 2 s the
-    issue asks for (``bench/scm_bench.py``).
+    (one statement per batch for the events), into the narrow ``scm_costs`` rows: 10,000
+    requirements take under the 2 s the issue asks for (``bench/scm_bench.py``).
     """
     rates = workflow.tariff_rates()
     table = Requirement.__table__
@@ -113,8 +113,8 @@ def recompute(code: str, actor: User) -> int:
     # character); ``uses_tariff`` below decides.
     rows = db.session.execute(
         sa.select(table.c.id, table.c.state, table.c.version, table.c.scm_inputs,
-                  table.c.businesses_affected, table.c.scm_cost_kzt, table.c.scm_cost_low_kzt,
-                  table.c.scm_cost_high_kzt)
+                  table.c.businesses_affected, *costs.cost_columns())
+        .select_from(costs.with_costs(table))
         .where(table.c.scm_inputs.is_not(None),
                sa.cast(table.c.scm_inputs, sa.Text).like(f"%{code}%"))).all()
     now = utcnow()
@@ -130,13 +130,14 @@ def recompute(code: str, actor: User) -> int:
         old = (row.scm_cost_kzt, row.scm_cost_low_kzt, row.scm_cost_high_kzt)
         if new == old:
             continue
-        updates.append({"b_id": row.id, "b_c": new[0], "b_lo": new[1], "b_hi": new[2]})
+        updates.append({"b_id": row.id, "b_c": new[0], "b_lo": new[1], "b_hi": new[2],
+                        "had": old[0] is not None})
         changes = {name: [o, n] for name, o, n in
                    zip(workflow.SCM_COST_FIELDS, old, new, strict=True) if o != n}
         events.append(workflow.cost_recomputed(row.id, row.state, row.version, actor.id,
                                                changes, code, now))
     for start in range(0, len(updates), CHUNK):
-        _write_costs(table, updates[start:start + CHUNK])
+        _write_costs(updates[start:start + CHUNK])
         # Core, not the ORM's bulk insert: a third of the time for 10,000 events.
         db.session.execute(sa.insert(workflow.ReviewEvent.__table__),
                            events[start:start + CHUNK])
@@ -144,26 +145,22 @@ def recompute(code: str, actor: User) -> int:
     return len(updates)
 
 
-def _write_costs(table: sa.Table, chunk: list[dict]) -> None:
-    """Write a chunk of new costs: on PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` (10,000
-    single-row UPDATEs took 14 s there on the loaded test machine); on SQLite, where a
-    statement is a function call, an executemany of single-row UPDATEs."""
-    if not chunk:
-        return
-    if db.session.get_bind().dialect.name == "postgresql":
-        new = sa.values(sa.column("b_id", sa.Integer), sa.column("b_c", sa.BigInteger),
-                        sa.column("b_lo", sa.BigInteger), sa.column("b_hi", sa.BigInteger),
-                        name="new_cost").data([(u["b_id"], u["b_c"], u["b_lo"], u["b_hi"])
-                                               for u in chunk])
-        db.session.execute(
-            sa.update(table).where(table.c.id == new.c.b_id)
-            .values(scm_cost_kzt=sa.cast(new.c.b_c, sa.BigInteger),
-                    scm_cost_low_kzt=sa.cast(new.c.b_lo, sa.BigInteger),
-                    scm_cost_high_kzt=sa.cast(new.c.b_hi, sa.BigInteger)),
-            execution_options={"synchronize_session": False})
+def _write_costs(chunk: list[dict]) -> None:
+    """Write a chunk of new costs into ``scm_costs``: delete the ones now unknown, insert the
+    first ones, update the others (an executemany: psycopg pipelines it; an ``UPDATE ... FROM
+    (VALUES ...)`` of 2,000 rows spent longer in SQLAlchemy's compiler than in PostgreSQL)."""
+    table = costs.COSTS
+    gone = [u["b_id"] for u in chunk if u["b_c"] is None]
+    first = [{"requirement_id": u["b_id"], "central": u["b_c"], "low": u["b_lo"],
+              "high": u["b_hi"]} for u in chunk if u["b_c"] is not None and not u["had"]]
+    changed = [u for u in chunk if u["b_c"] is not None and u["had"]]
+    if gone:
+        db.session.execute(sa.delete(table).where(table.c.requirement_id.in_(gone)))
+    if first:
+        db.session.execute(sa.insert(table), first)
+    if not changed:
         return
     db.session.execute(
-        sa.update(table).where(table.c.id == sa.bindparam("b_id"))
-        .values(scm_cost_kzt=sa.bindparam("b_c"), scm_cost_low_kzt=sa.bindparam("b_lo"),
-                scm_cost_high_kzt=sa.bindparam("b_hi")),
-        chunk, execution_options={"synchronize_session": False})
+        sa.update(table).where(table.c.requirement_id == sa.bindparam("b_id"))
+        .values(central=sa.bindparam("b_c"), low=sa.bindparam("b_lo"),
+                high=sa.bindparam("b_hi")), changed)

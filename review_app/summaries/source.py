@@ -14,10 +14,10 @@ from datetime import UTC, datetime, tzinfo
 
 import sqlalchemy as sa
 
-from review_app import scm
 from review_app.auth.models import AreaMembership, User
 from review_app.requirements.models import Area, Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
+from review_app.scm import costs as scm
 from review_app.summaries.report import (
     AreaTally,
     DecidedRow,
@@ -108,6 +108,7 @@ class DatabaseSource:
             # beside it, and how many lack SCM inputs: scm.totals_columns, grouped.
             stmt = (sa.select(R.c.area_id, R.c.state, R.c.decision, *scm.totals_columns(R),
                               sa.func.sum(R.c.annual_cost_kzt))
+                    .select_from(scm.with_costs(R))
                     .where(self._in_scope())
                     .group_by(R.c.area_id, R.c.state, R.c.decision))
             for row in self.conn.execute(stmt):
@@ -166,8 +167,7 @@ class DatabaseSource:
         columns = [R.c.code, R.c.title, R.c.legal_act, R.c.legal_act_ref, R.c.article,
                    R.c.issuing_body, R.c.annual_cost_kzt, R.c.justification,
                    R.c.deviation_reason, R.c.proposed_by_id, R.c.proposed_at, R.c.decided_by_id,
-                   R.c.decided_at, R.c.scm_cost_kzt, R.c.scm_cost_low_kzt,
-                   R.c.scm_cost_high_kzt]
+                   R.c.decided_at, *scm.cost_columns()]
         if with_wording:
             columns += [R.c.text, R.c.new_wording]
         return columns
@@ -186,7 +186,7 @@ class DatabaseSource:
         wording = decision == "revise"
         columns = self._decided_columns(wording)
         for area_id, code, _ in self._areas:
-            stmt = (sa.select(*columns)
+            stmt = (sa.select(*columns).select_from(scm.with_costs(R))
                     .where(R.c.area_id == area_id, R.c.state == State.APPROVED.value,
                            R.c.decision == decision)
                     .order_by(R.c.code))
@@ -197,7 +197,8 @@ class DatabaseSource:
         for area_id, code, _ in self._areas:
             stmt = (sa.select(R.c.code, R.c.title, R.c.state, R.c.decision, R.c.assignee_id,
                               R.c.proposed_by_id, R.c.updated_at, R.c.annual_cost_kzt,
-                              R.c.scm_cost_kzt, R.c.scm_cost_low_kzt, R.c.scm_cost_high_kzt)
+                              *scm.cost_columns())
+                    .select_from(scm.with_costs(R))
                     .where(R.c.area_id == area_id, R.c.state != State.APPROVED.value)
                     .order_by(R.c.code))
             for row in self._stream(stmt):
@@ -209,8 +210,9 @@ class DatabaseSource:
 
     def largest(self, decision: str, limit: int) -> list[DecidedRow]:
         codes = {area_id: code for area_id, code, _ in self._areas}
-        cost = sa.func.coalesce(R.c.scm_cost_kzt, R.c.annual_cost_kzt)  # scm.reported_cost
+        cost = sa.func.coalesce(scm.COSTS.c.central, R.c.annual_cost_kzt)  # reported_cost
         stmt = (sa.select(R.c.area_id, *self._decided_columns(False))
+                .select_from(scm.with_costs(R))
                 .where(self._in_scope(), R.c.state == State.APPROVED.value,
                        R.c.decision == decision, cost.is_not(None))
                 .order_by(cost.desc(), R.c.code)
