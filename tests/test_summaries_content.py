@@ -12,6 +12,7 @@ from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.models import ReviewEvent
+from review_app.scm.costs import reported_cost_sql
 from review_app.summaries.build import build_file
 from review_app.summaries.texts import texts_for
 from tests.conftest import decide, login_as, propose
@@ -34,8 +35,10 @@ def db_count(**where) -> int:
     return db.session.scalar(stmt)
 
 
-def db_cost(**where) -> int:
-    stmt = sa.select(sa.func.coalesce(sa.func.sum(Requirement.annual_cost_kzt), 0))
+def db_cost(imported: bool = False, **where) -> int:
+    """The summed cost the reports use (scm.costs.reported_cost), or the imported estimates."""
+    cost = Requirement.annual_cost_kzt if imported else reported_cost_sql()[0]
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(cost), 0)).select_from(Requirement)
     for column, value in where.items():
         stmt = stmt.where(getattr(Requirement, column) == value)
     return db.session.scalar(stmt)
@@ -217,6 +220,7 @@ def test_the_demo_data_summary_matches_the_database(runner):
     assert sorted(pending) == sorted(set(db_codes()) - set(db_codes(state="approved")))
     assert rows["Total"][11] == db_cost(state="approved", decision="cancel")
     assert rows["Total"][12] == db_cost(state="approved", decision="revise")
+    assert rows["Total"][15] == db_cost(imported=True, state="approved", decision="cancel")
 
     proposals = dict(db.session.execute(
         sa.select(User.email, sa.func.count()).join(ReviewEvent, ReviewEvent.actor_id == User.id)
