@@ -125,7 +125,7 @@ def test_an_area_summary_counts_exactly_what_the_database_holds(story):
     assert first[3] == "Правила пожарной безопасности, № 55 от 21.02.2022, п. 12"
     assert first[5] == 1_500_000
     # The cost used, its range, where it comes from, the imported estimate (SCM columns).
-    assert first[5:10] == (1_500_000, 1_500_000, 1_500_000, "imported", 1_500_000)
+    assert first[5:10] == (1_500_000, 1_500_000, 1_500_000, "imported estimate", 1_500_000)
     assert first[10] == "Требование дублирует нормы технического регламента."
     assert (first[12], first[14]) == ("Aigerim", "Erlan")  # proposer and approver
     assert first[13] is not None and first[15] is not None

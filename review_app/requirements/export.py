@@ -106,7 +106,7 @@ def rows(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str,
     zone = local_zone()
     result = connection.execute(_query(where, sort, language).execution_options(
         yield_per=BATCH))
-    computed, imported = _("cost inputs"), _("imported")
+    computed, imported = _("cost inputs"), _("imported estimate")
     for row in result:
         values = list(row)
         # The import's columns first (SCM inputs as the import reads them), then the review's.

@@ -136,6 +136,7 @@ def write_pdf(source: ReportSource, out: IO[bytes], texts: Texts,
     pdf.set_text_color(0, 0, 0)
 
     _key_figures(pdf, texts, tally)
+    pdf.note(texts["fig_cost_note"])
     step(1)
     _overall_chart(pdf, texts, tally)
     _cross_tab(pdf, texts, tally)

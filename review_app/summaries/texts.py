@@ -74,7 +74,7 @@ TEXTS = {
     "col_cost_source": _l("Cost from"),
     "col_cost_imported": _l("Imported estimate, ₸"),
     "cost_source_scm": _l("cost inputs"),
-    "cost_source_imported": _l("imported"),
+    "cost_source_imported": _l("imported estimate"),
     "col_cost_removed_low": _l("Cost removed, low, ₸"),
     "col_cost_removed_high": _l("Cost removed, high, ₸"),
     "col_cost_removed_imported": _l("Cost removed as imported, ₸"),
