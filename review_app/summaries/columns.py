@@ -60,11 +60,11 @@ def _reported(low_or_high: str) -> Callable[[Any, Texts], Any]:
 #: The cost columns of every list: the figure used, its range, where it comes from, and the
 #: imported estimate beside it.
 COST: Sequence[Column] = (
-    Column("col_cost", "money", 16, _reported("")),
-    Column("col_cost_low", "money", 16, _reported("low_")),
-    Column("col_cost_high", "money", 16, _reported("high_")),
-    Column("col_cost_source", "text", 14, _cost_source),
-    Column("col_cost_imported", "money", 16, _field("annual_cost_kzt")),
+    Column("col_cost", "money", 17, _reported("")),
+    Column("col_cost_low", "money", 17, _reported("low_")),
+    Column("col_cost_high", "money", 17, _reported("high_")),
+    Column("col_cost_source", "text", 22, _cost_source),
+    Column("col_cost_imported", "money", 17, _field("annual_cost_kzt")),
 )
 
 

@@ -106,6 +106,11 @@ class _Table:
             ws.set_column(col, col, width, fmt)
             numeric = fmt is fm.money or fmt is fm.pct
             ws.write_string(0, col, heading, fm.header_num if numeric else fm.header)
+        # Headings wrap too, and LibreOffice does not measure the row: give it their lines.
+        lines = max((math.ceil(len(heading) / max(1.0, width * CHARS_PER_WIDTH))
+                     for heading, width, _ in columns), default=1)
+        if lines > 1:
+            ws.set_row(0, min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT))
         ws.freeze_panes(1, freeze_cols)
         self.formats = [fmt for _, _, fmt in columns]
         #: (index, characters per line) of the columns whose text wraps.
