@@ -238,7 +238,8 @@ def test_summaries_use_the_computed_cost_with_its_range_and_the_imported_one_bes
     cancelled = {r[1]: r[5:10] for r in sheet_rows(wb["Cancelled"])}
     assert cancelled[req.code] == (360_000_000, 192_000_000, 600_000_000, "cost inputs",
                                    1_500_000)
-    assert cancelled[other.code] == (5_000_000, 5_000_000, 5_000_000, "imported estimate", 5_000_000)
+    assert cancelled[other.code] == (5_000_000, 5_000_000, 5_000_000, "imported estimate",
+                                     5_000_000)
 
     text = " ".join(pdf_text(build_summary(team["fire"], "pdf")[0]).split())
     assert "365,000,000 ₸ (197,000,000 – 605,000,000)" in text
