@@ -291,3 +291,15 @@ def test_an_import_refuses_bad_cost_inputs_naming_the_line(team, accountant, tmp
                     f'TR-07-90002;07;Отчёт;Текст.;"{cell}"\n', encoding="utf-8")
     outcome = imports.analyse(path)
     assert not outcome.ok and [p.code for p in outcome.errors][:1] == [problem]
+
+
+def test_the_area_progress_page_totals_the_cost_and_what_cancellations_removed(
+        client, team, req, accountant):
+    login_as(client, team["aigerim"])
+    propose(client, req, "cancel")
+    propose_inputs(client, req)
+    login_as(client, team["lead"])
+    decide(client, req, "approve")
+    page = page_text(client.get(f"/areas/{team['fire'].code}"))
+    assert "Removed by approved cancellations:" in page
+    assert "360,000,000 ₸ (192,000,000–600,000,000 ₸)" in page
