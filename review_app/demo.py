@@ -45,6 +45,8 @@ import sqlalchemy.orm as so
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
+from review_app.scm import demo as scm_demo
+from review_app.scm.models import ScmCost
 
 #: Password of every demo account (development only).
 DEMO_PASSWORD = "demo12345"
@@ -468,7 +470,9 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
     # In batches, so memory stays the same whatever the count.
     for requirements, events in _build_requirements(session, writer, area_ids, staff,
                                                     requirement_count):
+        costs = scm_demo.add(session, requirements, seed)
         _bulk_insert(session, Requirement, requirements)
+        _bulk_insert(session, ScmCost, costs)
         _bulk_insert(session, ReviewEvent, events)
         added["requirements"] += len(requirements)
         added["review events"] += len(events)

@@ -116,6 +116,27 @@ def can_reopen(user: AnyUser, req: Requirement) -> bool:
     return user.is_admin or _member_role(user, req.area_id) == AreaRole.LEAD
 
 
+def can_propose_scm(user: AnyUser, req: Requirement) -> bool:
+    """Standard Cost Model inputs: reviewers and leads of the area propose them, in any state
+    (the cost matters to the reports whatever the decision)."""
+    return _member_role(user, req.area_id) in (AreaRole.REVIEWER, AreaRole.LEAD)
+
+
+def can_approve_scm(user: AnyUser, req: Requirement) -> bool:
+    """Approve proposed SCM inputs: a lead of the area; an admin only when no other active lead
+    is left to do it (as ``can_decide``). Nobody approves inputs they proposed themselves:
+    ``workflow.approve_scm`` refuses that."""
+    if _member_role(user, req.area_id) == AreaRole.LEAD:
+        return True
+    proposers = {req.scm_proposed_by_id} if req.scm_proposed_by_id else set()
+    return _signed_in(user) and user.is_admin and not other_leads(req.area_id, proposers)
+
+
+def can_manage_tariffs(user: AnyUser) -> bool:
+    """Create and change the named hourly tariffs of the cost model: admins only."""
+    return _signed_in(user) and user.is_admin
+
+
 def can_comment(user: AnyUser, req: Requirement) -> bool:
     return can_view(user, req)
 

@@ -12,6 +12,7 @@ from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.models import ReviewEvent
+from review_app.scm.costs import reported_cost_sql
 from review_app.summaries.build import build_file
 from review_app.summaries.texts import texts_for
 from tests.conftest import decide, login_as, propose
@@ -34,8 +35,10 @@ def db_count(**where) -> int:
     return db.session.scalar(stmt)
 
 
-def db_cost(**where) -> int:
-    stmt = sa.select(sa.func.coalesce(sa.func.sum(Requirement.annual_cost_kzt), 0))
+def db_cost(imported: bool = False, **where) -> int:
+    """The summed cost the reports use (scm.costs.reported_cost), or the imported estimates."""
+    cost = Requirement.annual_cost_kzt if imported else reported_cost_sql()[0]
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(cost), 0)).select_from(Requirement)
     for column, value in where.items():
         stmt = stmt.where(getattr(Requirement, column) == value)
     return db.session.scalar(stmt)
@@ -108,7 +111,7 @@ def test_an_area_summary_counts_exactly_what_the_database_holds(story):
     assert built.as_of_event_id == db.session.scalar(sa.select(sa.func.max(ReviewEvent.id)))
 
     # By state and decision.
-    cross = {row[0]: row[1:6] for row in summary.iter_rows(min_row=19, max_row=23,
+    cross = {row[0]: row[1:6] for row in summary.iter_rows(min_row=25, max_row=29,
                                                           values_only=True)}
     assert cross["proposed"] == (1, 0, 0, 0, 1)
     assert cross["returned"] == (0, 0, 1, 0, 1)
@@ -121,9 +124,11 @@ def test_an_area_summary_counts_exactly_what_the_database_holds(story):
     assert first[0] == "07" and first[2] == reqs["cancelled"].title
     assert first[3] == "Правила пожарной безопасности, № 55 от 21.02.2022, п. 12"
     assert first[5] == 1_500_000
-    assert first[6] == "Требование дублирует нормы технического регламента."
-    assert (first[8], first[10]) == ("Aigerim", "Erlan")  # proposer and approver
-    assert first[9] is not None and first[11] is not None
+    # The cost used, its range, where it comes from, the imported estimate (SCM columns).
+    assert first[5:10] == (1_500_000, 1_500_000, 1_500_000, "imported estimate", 1_500_000)
+    assert first[10] == "Требование дублирует нормы технического регламента."
+    assert (first[12], first[14]) == ("Aigerim", "Erlan")  # proposer and approver
+    assert first[13] is not None and first[15] is not None
     revised = sheet_rows(wb["Revised"])
     assert [r[1] for r in revised] == [reqs["revised"].code]
     assert revised[0][3] == reqs["revised"].text and revised[0][4] == NEW_WORDING
@@ -215,6 +220,7 @@ def test_the_demo_data_summary_matches_the_database(runner):
     assert sorted(pending) == sorted(set(db_codes()) - set(db_codes(state="approved")))
     assert rows["Total"][11] == db_cost(state="approved", decision="cancel")
     assert rows["Total"][12] == db_cost(state="approved", decision="revise")
+    assert rows["Total"][15] == db_cost(imported=True, state="approved", decision="cancel")
 
     proposals = dict(db.session.execute(
         sa.select(User.email, sa.func.count()).join(ReviewEvent, ReviewEvent.actor_id == User.id)

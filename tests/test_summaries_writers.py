@@ -115,15 +115,15 @@ def test_xlsx_has_a_sheet_per_section_frozen_headers_filters_and_charts(fire_are
 
     cancelled = wb["Cancelled"]
     assert cancelled.freeze_panes == "D2"
-    assert cancelled.auto_filter.ref == "A1:L3"
+    assert cancelled.auto_filter.ref == "A1:P3"  # with the four SCM cost columns
     assert [c.value for c in cancelled[1]][:3] == ["Area", "Code", "Title"]
     assert cancelled.column_dimensions["C"].width > 40       # titles get room
     rows = sheet_rows(cancelled)
     assert [r[1] for r in rows] == ["TR-01-00001", "TR-01-00002"]
     # A justification that looks like a formula stays text in the workbook.
-    assert rows[1][6] == "=HYPERLINK(\"http://evil\")"
-    assert cancelled["G3"].data_type == "s"
-    assert rows[0][8] == "Айгерим Сәрсенова" and rows[0][10] == "Ерлан Қасымов"
+    assert rows[1][10] == "=HYPERLINK(\"http://evil\")"
+    assert cancelled["K3"].data_type == "s"
+    assert rows[0][12] == "Айгерим Сәрсенова" and rows[0][14] == "Ерлан Қасымов"
 
     revised = sheet_rows(wb["Revised"])
     assert revised[0][3:5] == ("Старая редакция.", "Новая редакция.")
@@ -155,7 +155,7 @@ def test_xlsx_for_all_areas_adds_the_roll_up_with_a_row_per_area_and_its_chart(c
 def test_empty_lists_say_none(country_source):
     out = io.BytesIO()
     write_xlsx(country_source, out, TEXTS)
-    assert sheet_rows(workbook(out.getvalue())["Kept"]) == [("None.",) + (None,) * 11]
+    assert sheet_rows(workbook(out.getvalue())["Kept"]) == [("None.",) + (None,) * 15]
 
 
 def test_csv_is_utf8_with_bom_semicolons_and_neutralised_formulas(fire_area_source):
@@ -174,7 +174,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_neutralised_formulas(fire_area_sour
     assert figures["Complete, %"] == "36,4"  # decimal comma, as Excel in ru/kk expects
     cancelled = sections["Cancelled requirements"]
     assert cancelled[0][:3] == ["Area", "Code", "Title"]
-    assert cancelled[2][6] == "'=HYPERLINK(\"http://evil\")"
+    assert cancelled[2][10] == "'=HYPERLINK(\"http://evil\")"
     pending = sections["Still pending: no approved decision yet"]
     assert pending[1][2] == "'@SUM(A1)"
     assert pending[1][7] == "03.11.2026 09:00"

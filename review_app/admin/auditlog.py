@@ -69,6 +69,8 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
         AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+    "tariffs": Category(_l("Changes to cost tariffs"), audit_actions=(
+        AuditAction.TARIFF_CREATED, AuditAction.TARIFF_UPDATED)),
 }
 
 AUDIT_LABELS = {
@@ -89,6 +91,8 @@ AUDIT_LABELS = {
     AuditAction.PASSWORD_CHANGED: _l("changed their own password"),
     AuditAction.AREA_CREATED: _l("created an area"),
     AuditAction.AREA_UPDATED: _l("changed an area"),
+    AuditAction.TARIFF_CREATED: _l("created a cost tariff"),
+    AuditAction.TARIFF_UPDATED: _l("changed a cost tariff"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

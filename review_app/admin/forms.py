@@ -10,14 +10,16 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from review_app.auth.models import AreaRole
 from review_app.requirements.models import Area
@@ -47,6 +49,21 @@ class AreaForm(AppForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     dual_review = BooleanField(_l("Dual review: two reviewers propose independently before the "
                                   "lead decides"))
+
+
+class TariffForm(AppForm):
+    """A named hourly tariff of the cost model, with where its figure comes from."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Latin letters, digits, “_”, “-”, “.”; import files and the "
+                                      "cost inputs refer to the tariff by it."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    hourly_kzt = IntegerField(_l("Hourly tariff, ₸"),
+                              validators=[InputRequired(), NumberRange(min=1, max=10**10)])
+    source = TextAreaField(_l("Source"), validators=[DataRequired(), Length(max=1000)],
+                           description=_l("Where the figure comes from: the statistics table, "
+                                          "survey or decree."))
+    as_of = DateField(_l("Date of the figure"), validators=[InputRequired()])
 
 
 class ActionForm(AppForm):

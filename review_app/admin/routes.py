@@ -33,6 +33,7 @@ from review_app.admin.forms import (
     ActionForm,
     AreaForm,
     AuditFilterForm,
+    TariffForm,
     UserForm,
     parse_memberships,
 )
@@ -42,7 +43,9 @@ from review_app.extensions import db
 from review_app.requirements import queries
 from review_app.requirements.export import failure_line
 from review_app.requirements.models import Area, Requirement
-from review_app.reviews.workflow import action_past
+from review_app.reviews.workflow import WorkflowError, action_past
+from review_app.scm import service as scm_service
+from review_app.scm.models import Tariff
 from review_app.tabular import primed, stream_csv
 from review_app.time import local_zone
 from review_app.validation import FIRST_DAY, LAST_DAY, reports_own_filter_errors
@@ -296,6 +299,73 @@ def area(code: str):
     if request.method == "POST":
         return _save_area(found)
     return _area_page(AreaForm(formdata=None, obj=found), found)
+
+
+# Cost tariffs -----------------------------------------------------------------------------------
+
+def _require_tariffs() -> None:
+    permissions.require(permissions.can_manage_tariffs(current_user), current_user,
+                        "manage-tariffs", None)
+
+
+@bp.get("/tariffs/")
+@login_required
+def tariffs():
+    _require_tariffs()
+    return render_template("admin/tariffs.html", tariffs=scm_service.tariffs())
+
+
+def _tariff_page(form: TariffForm, tariff: Tariff | None, *, error: str | None = None,
+                 status=200):
+    return render_template("admin/tariff_form.html", form=form, tariff=tariff,
+                           error=error), status
+
+
+def _save_tariff(tariff: Tariff | None):
+    form = TariffForm()
+    if not form.validate_on_submit() or not FIRST_DAY <= form.as_of.data <= LAST_DAY:
+        if form.as_of.data and not form.as_of.errors and not (
+                FIRST_DAY <= form.as_of.data <= LAST_DAY):
+            form.as_of.errors = [_("The date must be between %(first)s and %(last)s.",
+                                   first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())]
+        return _tariff_page(form, tariff, status=400,
+                            error=_("Nothing was saved: correct the fields marked below."))
+    data = scm_service.TariffInput(code=form.code.data.strip(), name=form.name.data,
+                                   hourly_kzt=form.hourly_kzt.data, source=form.source.data,
+                                   as_of=form.as_of.data)
+    try:
+        moved = scm_service.save_tariff(current_user, data, tariff)
+    except WorkflowError as exc:
+        db.session.rollback()
+        if exc.field and exc.field in form:
+            form[exc.field].errors = [*form[exc.field].errors, exc.message]
+        return _tariff_page(form, tariff, error=str(exc.message), status=exc.status_code)
+    db.session.commit()
+    flash(ngettext("Tariff %(code)s saved; the cost of %(num)d requirement was recomputed.",
+                   "Tariff %(code)s saved; the cost of %(num)d requirements was recomputed.",
+                   moved, code=data.code), "success")
+    return redirect(url_for("admin.tariffs"))
+
+
+@bp.route("/tariffs/new", methods=["GET", "POST"])
+@login_required
+def new_tariff():
+    _require_tariffs()
+    if request.method == "POST":
+        return _save_tariff(None)
+    return _tariff_page(TariffForm(formdata=None), None)
+
+
+@bp.route("/tariffs/<int:tariff_id>", methods=["GET", "POST"])
+@login_required
+def tariff(tariff_id: int):
+    _require_tariffs()
+    found = db.session.get(Tariff, tariff_id)
+    if found is None:
+        abort(404)
+    if request.method == "POST":
+        return _save_tariff(found)
+    return _tariff_page(TariffForm(formdata=None, obj=found), found)
 
 
 # Audit log --------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ class AuditAction(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"
     AREA_CREATED = "area_created"
     AREA_UPDATED = "area_updated"
+    TARIFF_CREATED = "tariff_created"
+    TARIFF_UPDATED = "tariff_updated"
 
 
 class AuditEntry(db.Model):

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 
 TEXT, NUMBER, AREA = "text", "number", "area"
+#: Standard Cost Model inputs: one action per line (``review_app.scm.compute.parse_cell``).
+SCM = "scm"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,14 @@ COLUMNS: tuple[Column, ...] = (
            aliases=("количество субъектов предпринимательства", "число субъектов",
                     "охват субъектов", "субъектов", "кәсіпкерлік субъектілерінің саны",
                     "businesses", "affected businesses")),
+    # Optional: the Standard Cost Model inputs, one action per line:
+    # "name; hours; tariff code or hourly ₸; outside costs ₸; times a year; share %".
+    Column("scm_inputs", "Исходные данные модели стандартных издержек",
+           "Стандартты шығындар моделінің деректері", kind=SCM, max_length=20_000,
+           aliases=("модель стандартных издержек", "исходные данные смси", "смси",
+                    "стандартная модель издержек", "действия по соблюдению",
+                    "стандартты шығындар моделі", "шығындар моделі", "scm", "scm inputs",
+                    "standard cost model")),
 )
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}

@@ -16,6 +16,7 @@ from review_app.i18n import current_language
 from review_app.imports.columns import BY_NAME, COLUMNS
 from review_app.imports.validate import Problem
 from review_app.reviews.workflow import state_label
+from review_app.scm import compute as scm_compute
 
 MESSAGES = {
     # The file as a whole.
@@ -79,6 +80,14 @@ MESSAGES = {
     "number_too_large": _l("The number is too large."),
     "formula": _l("A spreadsheet formula, not a value. Formulas are not imported: replace it "
                   "with its text (in Excel: Copy, then Paste Special → Values)."),
+    "scm_parts": _l("Cost inputs, line %(line)s: write “action; hours; tariff code or hourly "
+                    "tariff; outside costs; times a year; share %%”, separated by “;” (the last "
+                    "three may be left out)."),
+    "scm_value": _l("Cost inputs, line %(line)s: “%(part)s” is not a number or a range such as "
+                    "3 (2–5)."),
+    "scm_tariff": _l("Cost inputs, line %(line)s: there is no tariff “%(code)s”. Ask an "
+                     "administrator to add it, or write the hourly tariff in tenge."),
+    "scm_too_many": _l("Cost inputs: at most %(max)s actions per requirement."),
     "value_without_header": _l("This cell has a value but its column has no name, so it "
                                "cannot be imported. Name the column or clear the cell."),
     "reviewed_area_move": _l("Requirement %(code)s is already being reviewed (%(state)s) in "
@@ -122,6 +131,8 @@ def shown_value(value: object) -> str:
         return _("(empty)")
     if isinstance(value, int) and not isinstance(value, bool):
         return format_decimal(value)
+    if isinstance(value, list):  # SCM inputs, as the file writes them
+        return scm_compute.format_cell(scm_compute.load(value))
     return str(value)
 
 
@@ -194,6 +205,14 @@ KINDS = {
     "number_too_large": _l("number too large"),
     "formula": _l("formula instead of a value"),
     "lost_letters": _l("letters lost by the file's encoding"),
+    "scm_parts": _l("Cost inputs, line %(line)s: write “action; hours; tariff code or hourly "
+                    "tariff; outside costs; times a year; share %%”, separated by “;” (the last "
+                    "three may be left out)."),
+    "scm_value": _l("Cost inputs, line %(line)s: “%(part)s” is not a number or a range such as "
+                    "3 (2–5)."),
+    "scm_tariff": _l("Cost inputs, line %(line)s: there is no tariff “%(code)s”. Ask an "
+                     "administrator to add it, or write the hourly tariff in tenge."),
+    "scm_too_many": _l("Cost inputs: at most %(max)s actions per requirement."),
     "value_without_header": _l("value in a column without a name"),
     "reviewed_area_move": _l("reviewed requirement moved to another area"),
 }

@@ -51,6 +51,11 @@ COLUMN_HELP = {
     "oked": _l("OKED code of the business activity."),
     "annual_cost_kzt": _l("Estimated annual compliance cost for all businesses, whole tenge."),
     "businesses_affected": _l("Number of businesses the requirement applies to."),
+    "scm_inputs": _l("Optional. Standard Cost Model inputs, one action per line: “action; "
+                     "hours; tariff code or hourly tariff in ₸; outside costs in ₸; times a "
+                     "year; share of businesses in %”, e.g. “Quarterly report; 3 (2–5); "
+                     "ACCOUNTANT; 0; 4; 100 (80–100)”. A number may carry its range in "
+                     "brackets. Imported inputs are used at once; the cost is computed from them."),
 }
 
 

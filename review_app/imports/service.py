@@ -24,6 +24,7 @@ Rules an admin can rely on:
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
 from review_app.reviews import workflow
 from review_app.reviews.models import ReviewEvent
+from review_app.scm import compute as scm_compute
+from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
 #: Rows validated, compared and written together.
@@ -176,7 +179,7 @@ def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | Non
                 writer: _Writer | None) -> None:
     area_ids = dict(db.session.execute(sa.select(Area.code, Area.id)).all())
     area_codes = {area_id: code for code, area_id in area_ids.items()}
-    validator = RowValidator(layout, area_ids)
+    validator = RowValidator(layout, area_ids, frozenset(workflow.tariff_rates()))
     present = [f for f in FIELDS if f in {m.column.field for m in layout.columns}]
     chunk: list[dict[str, Any]] = []
     try:
@@ -285,6 +288,7 @@ class _Writer:
 
     def __init__(self, actor: User):
         self.actor = actor
+        self.rates = workflow.tariff_rates()
 
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         now = utcnow()
@@ -301,6 +305,26 @@ class _Writer:
             _copy_into(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
+        self._insert_costs(records)
+
+    def _insert_costs(self, records: list[dict[str, Any]]) -> None:
+        """The computed costs of new requirements that came with SCM inputs."""
+        computed = {}
+        for record in records:
+            try:
+                cost = workflow.scm_cost(record.get("scm_inputs"),
+                                         record.get("businesses_affected"), self.rates)
+            except scm_compute.InputError:
+                cost = None
+            if cost is not None:
+                computed[record["code"]] = cost
+        if not computed:
+            return
+        ids = db.session.execute(sa.select(Requirement.code, Requirement.id).where(
+            Requirement.code.in_(list(computed))))
+        db.session.execute(sa.insert(ScmCost), [
+            {"requirement_id": req_id, "central": computed[code].central,
+             "low": computed[code].low, "high": computed[code].high} for code, req_id in ids])
 
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
@@ -320,6 +344,10 @@ class _Writer:
             for name in changed:
                 if name != "text":
                     setattr(req, name, values.get(name))
+            if {"scm_inputs", "businesses_affected"} & set(changed):
+                # Imported cost inputs are the register's data, approved like its other
+                # columns; the history keeps the cost they moved, old -> new.
+                changes.update(workflow.set_scm_cost(req, self.rates))
             if "text" in changed:
                 touched.append(workflow.wording_changed(req, self.actor, req.text,
                                                         values["text"], changes))
@@ -361,4 +389,6 @@ def _copy_into(table: sa.Table, records: list[dict[str, Any]]) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)  # a JSON column, as COPY reads it
     return value.value if isinstance(value, enum.Enum) else value

@@ -11,9 +11,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from review_app.imports.columns import AREA, NUMBER, Column
+from review_app.imports.columns import AREA, NUMBER, SCM, Column
 from review_app.imports.reader import Layout, MappedColumn
 from review_app.imports.xlsx import column_index, column_letter
+from review_app.scm import compute as scm_compute
 
 #: Largest values the database columns hold.
 NUMBER_LIMITS = {"annual_cost_kzt": 9_000_000_000_000_000_000, "businesses_affected": 2**31 - 1}
@@ -89,12 +90,14 @@ def layout_problems(layout: Layout) -> tuple[list[Problem], list[Problem]]:
 class RowValidator:
     """Validates rows one at a time, remembering codes to catch duplicates inside the file."""
 
-    def __init__(self, layout: Layout, area_ids: dict[str, int]):
+    def __init__(self, layout: Layout, area_ids: dict[str, int],
+                 tariff_codes: frozenset[str] = frozenset()):
         self.columns: list[MappedColumn] = layout.columns
         self.width = max((m.index for m in self.columns), default=-1) + 1
         self.unknown_indexes = {column_index(letter) for letter, _ in
                                 (*layout.unknown, *layout.review_columns)}
         self.area_ids = area_ids
+        self.tariff_codes = tariff_codes
         self.first_row_of: dict[str, int] = {}
 
     def validate(self, number: int, cells: list[str]) -> tuple[dict[str, Any] | None,
@@ -164,12 +167,33 @@ class RowValidator:
         if column.max_length is not None and len(text) > column.max_length:
             return None, Problem("too_long", value=excerpt(text),
                                  params={"length": len(text), "max": column.max_length})
+        if column.kind == SCM:
+            return self._scm(text)
         if column.kind == AREA:
             area_id = self.area_ids.get(self._area_code(text))
             if area_id is None:
                 return None, Problem("unknown_area", value=excerpt(text))
             return area_id, None
         return text, None
+
+    def _scm(self, text: str) -> tuple[list | None, Problem | None]:
+        """The cell's SCM inputs as stored (``compute.dump``), or the problem with its line."""
+        try:
+            actions = scm_compute.parse_cell(text)
+        except scm_compute.InputError as exc:
+            line = (exc.action or 0) + 1
+            if str(exc) == "too_many":
+                return None, Problem("scm_too_many", value=excerpt(text),
+                                     params={"max": scm_compute.MAX_ACTIONS})
+            if str(exc) == "parts":
+                return None, Problem("scm_parts", value=excerpt(text), params={"line": line})
+            return None, Problem("scm_value", value=excerpt(text),
+                                 params={"line": line, "part": exc.field or ""})
+        for line, action in enumerate(actions, start=1):
+            if action.tariff is not None and action.tariff not in self.tariff_codes:
+                return None, Problem("scm_tariff", value=excerpt(text),
+                                     params={"line": line, "code": action.tariff})
+        return scm_compute.dump(actions), None
 
     @staticmethod
     def _area_code(text: str) -> str:

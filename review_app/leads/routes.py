@@ -41,6 +41,7 @@ from review_app.requirements.queries import (
 )
 from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
+from review_app.scm import costs as scm_costs
 from review_app.validation import parse_id, parse_int, reports_own_filter_errors
 
 bp = Blueprint("leads", __name__)
@@ -464,6 +465,10 @@ def progress(code: str):
         reviewers=[m for m in members.values() if m.role == AreaRole.REVIEWER],
         conflicts=db.session.scalar(sa.select(sa.func.count()).select_from(Requirement).where(
             Requirement.area_id == area.id, Requirement.conflict)),
+        cost_totals=scm_costs.totals(db.session, [Requirement.area_id == area.id]),
+        removed_totals=scm_costs.totals(db.session, [
+            Requirement.area_id == area.id, Requirement.state == State.APPROVED,
+            Requirement.decision == Decision.CANCEL]),
     )
 
 

@@ -41,6 +41,8 @@ from review_app.imports.columns import COLUMNS, fold_header
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.workflow import decision_label, state_label
+from review_app.scm import compute as scm_compute
+from review_app.scm.costs import SOURCE_IMPORTED, SOURCE_SCM, reported_cost
 from review_app.tabular import FORMULA_STARTS, neutralise, stream_csv
 from review_app.time import local_zone
 
@@ -56,7 +58,9 @@ __all__ = ["failure_line", "neutralise", "response", "review_headers", "rows", "
 #: columns, so it is never mistaken for its code.
 REVIEW_HEADERS = (_l("Area name"), _l("State"), _l("Decision"), _l("Justification"),
                   _l("Proposed new wording"), _l("Assignee"), _l("Proposed by"),
-                  _l("Approved or returned by"), _l("Last changed"))
+                  _l("Approved or returned by"), _l("Last changed"),
+                  _l("Annual cost used in reports, ₸"), _l("Annual cost used, low, ₸"),
+                  _l("Annual cost used, high, ₸"), _l("Cost from"))
 
 
 def _headers(language: str) -> list[str]:
@@ -84,9 +88,11 @@ def _query(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) ->
         Requirement.code, Area.code, Requirement.title, Requirement.text, Requirement.legal_act,
         Requirement.legal_act_ref, Requirement.article, Requirement.issuing_body,
         Requirement.oked, Requirement.annual_cost_kzt, Requirement.businesses_affected,
-        area_name, Requirement.state, Requirement.decision, Requirement.justification,
+        Requirement.scm_inputs, area_name, Requirement.state, Requirement.decision,
+        Requirement.justification,
         Requirement.new_wording, assignee.display_name, proposer.display_name,
-        decider.display_name, Requirement.updated_at)
+        decider.display_name, Requirement.updated_at, Requirement.scm_cost_kzt,
+        Requirement.scm_cost_low_kzt, Requirement.scm_cost_high_kzt)
         .join(Area, Area.id == Requirement.area_id)
         .outerjoin(assignee, assignee.id == Requirement.assignee_id)
         .outerjoin(proposer, proposer.id == Requirement.proposed_by_id)
@@ -100,11 +106,18 @@ def rows(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str,
     zone = local_zone()
     result = connection.execute(_query(where, sort, language).execution_options(
         yield_per=BATCH))
+    computed, imported = _("cost inputs"), _("imported estimate")
     for row in result:
         values = list(row)
-        values[12] = state_label(values[12])
-        values[13] = decision_label(values[13])
-        values[19] = formatting.when(values[19], zone=zone)
+        # The import's columns first (SCM inputs as the import reads them), then the review's.
+        values[11] = scm_compute.format_cell(scm_compute.load(values[11])) or None
+        values[13] = state_label(values[13])
+        values[14] = decision_label(values[14])
+        values[20] = formatting.when(values[20], zone=zone)
+        cost = reported_cost({"scm_cost_kzt": values[21], "scm_cost_low_kzt": values[22],
+                              "scm_cost_high_kzt": values[23], "annual_cost_kzt": values[9]})
+        values[21:24] = [cost.central, cost.low, cost.high,
+                         {SOURCE_SCM: computed, SOURCE_IMPORTED: imported}.get(cost.source, "")]
         yield values
 
 

@@ -13,10 +13,10 @@ from wtforms import StringField, ValidationError
 from review_app.auth.models import User
 from review_app.requirements import listing
 from review_app.requirements.models import Area, Decision, State
-from review_app.validation import FilterForm, parse_id, strip
+from review_app.validation import MAX_INT64, FilterForm, parse_id, parse_int, strip
 
 #: The query parameters this form reads (the list reports their problems on its own page).
-PARAMS = ("area", "state", "decision", "assignee", "body", "q", "sort")
+PARAMS = ("area", "state", "decision", "assignee", "body", "q", "cost_min", "scm", "sort")
 
 
 def _shown(value: str) -> str:
@@ -33,6 +33,8 @@ class ListFilterForm(FilterForm):
     assignee = StringField(_l("Assignee"), filters=[strip])
     body = StringField(_l("Issuing body"), filters=[strip])
     q = StringField(_l("Search in code, title and text"), filters=[strip])
+    cost_min = StringField(filters=[strip])
+    scm = StringField(filters=[strip])
     sort = StringField(_l("Sort by"), filters=[strip])
 
     def __init__(self, args, areas: list[Area], people: list[User]) -> None:
@@ -62,6 +64,16 @@ class ListFilterForm(FilterForm):
             raise ValidationError(_("The search text is too long (at most %(n)d characters).",
                                     n=listing.MAX_QUERY))
 
+    def validate_cost_min(self, field) -> None:
+        if field.data and parse_int(field.data.replace(" ", ""), maximum=MAX_INT64) is None:
+            raise ValidationError(_("“%(value)s” is not an amount in whole tenge.",
+                                    value=_shown(field.data)))
+
+    def validate_scm(self, field) -> None:
+        if field.data and field.data not in ("with", "without"):
+            raise ValidationError(_("Unknown choice for cost inputs “%(value)s”.",
+                                    value=_shown(field.data)))
+
     def validate_sort(self, field) -> None:
         if field.data and field.data not in listing.SORTS:
             raise ValidationError(_("Unknown sort order “%(value)s”.", value=_shown(field.data)))
@@ -83,6 +95,9 @@ class ListFilterForm(FilterForm):
                 f.assignee_id = parse_id(value)
         f.issuing_body = (self.body.data or "")[:500] or None
         f.query = self.q.data or ""
+        if self.cost_min.data:
+            f.cost_min = parse_int(self.cost_min.data.replace(" ", ""), maximum=MAX_INT64)
+        f.scm = self.scm.data or None
         f.sort = self.sort.data or listing.DEFAULT_SORT
         return f
 

@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from review_app import keyset
 from review_app.requirements import counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
+from review_app.scm.costs import reported_cost, reported_cost_sql
 
 MAX_QUERY = 200
 
@@ -34,12 +35,14 @@ class SortKey:
 #: Stands in for "never proposed" so the proposal-age sort has no NULLs to trip keyset pages.
 NEVER = datetime(9999, 12, 31)
 
-_cost = sa.func.coalesce(Requirement.annual_cost_kzt, -1)
+#: The cost the reports use (computed from approved SCM inputs, else the imported estimate).
+_cost = sa.func.coalesce(reported_cost_sql()[0], -1)
 _proposed = sa.func.coalesce(Requirement.proposed_at, NEVER)
 
 
 def _cost_of(row: Requirement) -> int:
-    return -1 if row.annual_cost_kzt is None else row.annual_cost_kzt
+    central = reported_cost(row).central
+    return -1 if central is None else central
 
 
 def _proposed_of(row: Requirement) -> datetime:
@@ -75,6 +78,10 @@ class Filters:
     assignee_id: int | None = None
     issuing_body: str | None = None
     query: str = ""
+    #: Only requirements whose reported annual cost is at least this many tenge.
+    cost_min: int | None = None
+    #: "with" / "without" approved SCM inputs (a computed cost).
+    scm: str | None = None
     sort: str = DEFAULT_SORT
     errors: list[str] = field(default_factory=list)
 
@@ -94,6 +101,12 @@ class Filters:
             clauses.append(Requirement.assignee_id == self.assignee_id)
         if self.issuing_body:
             clauses.append(Requirement.issuing_body == self.issuing_body)
+        if self.cost_min is not None:
+            clauses.append(reported_cost_sql()[0] >= self.cost_min)
+        if self.scm == "with":
+            clauses.append(Requirement.scm_cost_kzt.is_not(None))
+        elif self.scm == "without":
+            clauses.append(Requirement.scm_cost_kzt.is_(None))
         for word in search_key(self.query).split():
             clauses.append(Requirement.search_text.contains(word, autoescape=True))
         return clauses
@@ -111,7 +124,8 @@ class Page:
 
 LIST_COLUMNS = (
     Requirement.id, Requirement.code, Requirement.area_id, Requirement.title,
-    Requirement.issuing_body, Requirement.annual_cost_kzt, Requirement.state,
+    Requirement.issuing_body, Requirement.annual_cost_kzt, Requirement.scm_cost_kzt,
+    Requirement.scm_cost_low_kzt, Requirement.scm_cost_high_kzt, Requirement.state,
     Requirement.decision, Requirement.assignee_id, Requirement.updated_at, Requirement.version,
 )
 

@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 
 from review_app.dbtypes import str_enum
 from review_app.extensions import db
+from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
 if TYPE_CHECKING:
@@ -88,6 +89,15 @@ class Requirement(db.Model):
     #: Estimated annual compliance cost for all affected businesses, in tenge.
     annual_cost_kzt: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     businesses_affected: so.Mapped[int | None]
+    # Standard Cost Model (review_app/scm). -----------------------------------------------------
+    #: The approved SCM inputs (``scm.compute.Action.to_json`` dicts); the reports use the cost
+    #: computed from them (``scm.reported_cost``).
+    scm_inputs: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+    #: The cost computed from them lives in ``scm_costs`` (see ``ScmCost``); read here as
+    #: ``scm_cost_kzt``, ``scm_cost_low_kzt``, ``scm_cost_high_kzt`` (below the class).
+    #: Inputs proposed by a reviewer or lead, waiting for a lead's approval.
+    scm_proposal: so.Mapped[list | None] = so.mapped_column(sa.JSON)
+    scm_proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     #: Case-folded code + title + text, for search that works on Cyrillic everywhere.
     search_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
@@ -126,6 +136,7 @@ class Requirement(db.Model):
     assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id])
     proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[proposed_by_id])
     decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
+    scm_proposed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[scm_proposed_by_id])
     events: so.Mapped[list[ReviewEvent]] = so.relationship(
         back_populates="requirement", order_by="ReviewEvent.id", viewonly=True
     )
@@ -137,6 +148,19 @@ class Requirement(db.Model):
 
     def __repr__(self) -> str:
         return f"<Requirement {self.code}>"
+
+
+def _computed_cost(column: sa.Column) -> so.ColumnProperty:
+    return so.column_property(
+        sa.select(column).where(ScmCost.requirement_id == Requirement.id)
+        .correlate_except(ScmCost).scalar_subquery())
+
+
+#: The annual cost computed from the approved SCM inputs and its range (None: no computed cost);
+#: written by ``workflow.set_scm_cost`` and ``scm.service.recompute`` into ``scm_costs``.
+Requirement.scm_cost_kzt = _computed_cost(ScmCost.central)
+Requirement.scm_cost_low_kzt = _computed_cost(ScmCost.low)
+Requirement.scm_cost_high_kzt = _computed_cost(ScmCost.high)
 
 
 @sa.event.listens_for(Requirement, "before_insert")

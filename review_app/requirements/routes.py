@@ -36,9 +36,14 @@ from review_app.reviews.forms import (
     DecisionForm,
     ProposalForm,
     ReopenForm,
+    ScmApproveForm,
+    ScmForm,
 )
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
+from review_app.scm import compute as scm_compute
+from review_app.scm import panel as scm_panel
+from review_app.scm.costs import totals as scm_totals
 from review_app.validation import reports_own_filter_errors
 
 bp = Blueprint("requirements", __name__)
@@ -59,6 +64,7 @@ def index():
     people = assignable_people(area_ids)
     filters = parse_filters(request.args, areas, people)
     page = None
+    cost_totals = None
     status = 200
     if not filters.errors:
         where = [permissions.visible_area_filter(current_user), *filters.where(current_user.id)]
@@ -67,6 +73,7 @@ def index():
                                       after=request.args.get("after") or None,
                                       before=request.args.get("before") or None,
                                       size=current_app.config["PAGE_SIZE"])
+            cost_totals = scm_totals(db.session, where)
         except listing.BadCursor:
             filters.errors.append(_("This page link is broken; start again from the first page."))
     if filters.errors:
@@ -80,7 +87,7 @@ def index():
         "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
         sorts=listing.SORTS, args=request.args, can_bulk_assign=can_bulk_assign,
-        assignees=assignees, max_bulk=MAX_BULK,
+        assignees=assignees, max_bulk=MAX_BULK, cost_totals=cost_totals,
     ), status
 
 
@@ -143,7 +150,8 @@ def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
 
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
-                       unsaved: str | None = None, status: int = 200):
+                       unsaved: str | None = None, status: int = 200,
+                       scm_form: ScmForm | None = None):
     """The requirement page, with whichever forms the current user may use on it.
 
     Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
@@ -189,8 +197,19 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         approvers = workflow.approvers_label(workflow.who_approves(req, current_user))
     elif can_decide and own_proposal:
         approvers = workflow.approvers_label(workflow.who_approves(req))
+    cost = scm_panel.panel(req)
+    can_propose_scm = permissions.can_propose_scm(current_user, req)
+    if can_propose_scm and scm_form is None:
+        scm_form = _scm_form(req, cost)
+    if scm_form is not None:
+        _tariff_choices(scm_form, cost.tariffs)
     return render_template(
-        "requirements/detail.html", req=req, events=events,
+        "requirements/detail.html", req=req, events=events, cost=cost,
+        scm_fmt=scm_panel.Format(current_language()),
+        scm_form=scm_form if can_propose_scm else None,
+        scm_approve_form=(ScmApproveForm(formdata=None, version=req.version)
+                          if req.scm_proposal is not None
+                          and permissions.can_approve_scm(current_user, req) else None),
         hidden_events=_hidden_event_ids(req, events, proposals),
         proposals=proposals if req.state == State.PROPOSED else [],
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
@@ -209,6 +228,30 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
                   and permissions.can_claim(current_user, req.area_id)),
         error=error, unsaved=unsaved, origin=lists.from_request(),
     ), status
+
+
+def _scm_form(req: Requirement, cost: scm_panel.Panel) -> ScmForm:
+    """The cost inputs form, filled with the waiting proposal or else the approved inputs, and
+    one empty row for another action."""
+    fmt = scm_panel.Format(current_language())
+    source = cost.proposal or cost.approved
+    rows = []
+    for action in source.actions if source else []:
+        rows.append({"name": action.name, "hours": fmt.text(action.hours),
+                     "tariff": action.tariff or "",
+                     "hourly": fmt.text(action.hourly) if action.hourly else "",
+                     "outside": fmt.text(action.outside), "per_year": fmt.text(action.per_year),
+                     "share": fmt.text(action.share, percent=True)})
+    if len(rows) < scm_compute.MAX_ACTIONS:
+        rows.append({})
+    return ScmForm(formdata=None, data={"version": req.version, "actions": rows})
+
+
+def _tariff_choices(form: ScmForm, tariffs: dict) -> None:
+    choices = [("", _("— own hourly tariff —")),
+               *((code, f"{code}: {t.name}") for code, t in tariffs.items())]
+    for row in form.actions:
+        row.tariff.choices = choices
 
 
 def _form_from_draft(draft: dict, *, can_propose: bool, can_decide: bool,

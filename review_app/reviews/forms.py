@@ -1,11 +1,26 @@
 """Forms for proposing a decision and for the lead's approve / return."""
 
+from decimal import Decimal
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from review_app.reviews.workflow import MAX_COMMENT, MAX_TEXT, MAX_WORDING
+from review_app.reviews.workflow import MAX_COMMENT, MAX_TEXT, MAX_WORDING, WorkflowError
+from review_app.scm import compute
 from review_app.validation import AppForm
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
@@ -61,3 +76,89 @@ class CommentForm(AppForm):
 class AssignForm(AppForm):
     #: A user id, or empty to take the requirement away from whoever has it.
     assignee = HiddenField()
+
+
+# Standard Cost Model inputs -------------------------------------------------------------------
+
+ESTIMATE_HINT = _l("A number, or a number with its range: 3 (2–5).")
+
+
+class ScmActionForm(Form):
+    """One action's inputs; every number may carry its range: ``3 (2–5)``."""
+
+    name = StringField(_l("What businesses must do"),
+                       validators=[Optional(), Length(max=compute.MAX_NAME)])
+    hours = StringField(_l("Hours per occurrence"), validators=[Optional(), Length(max=80)])
+    #: A named tariff's code, or empty for the action's own hourly tariff.
+    tariff = SelectField(_l("Named tariff"), choices=[], validate_choice=False,
+                         validators=[Optional(), Length(max=40)])
+    hourly = StringField(_l("Own hourly tariff, ₸"), validators=[Optional(), Length(max=80)])
+    outside = StringField(_l("Outside costs per occurrence, ₸"),
+                          validators=[Optional(), Length(max=80)])
+    per_year = StringField(_l("Times a year"), validators=[Optional(), Length(max=80)])
+    share = StringField(_l("Share of the businesses that must do it, %"),
+                        validators=[Optional(), Length(max=80)])
+
+    def blank(self) -> bool:
+        return not any((self[name].data or "").strip() for name in
+                       ("name", "hours", "hourly", "outside", "per_year", "share"))
+
+
+class ScmForm(VersionedForm):
+    actions = FieldList(FormField(ScmActionForm), min_entries=1,
+                        max_entries=compute.MAX_ACTIONS + 5)
+
+    def read_actions(self, tariff_codes: set[str]) -> list[compute.Action]:
+        """The filled rows as actions (blank rows are left out).
+
+        :raise WorkflowError: a value that is not a number or a range, naming the action and
+            the field; a row without hours, or without a tariff.
+        """
+        actions = []
+        for number, row in enumerate(self.actions, start=1):
+            if row.blank():
+                continue
+            tariff = (row.tariff.data or "").strip() or None
+            if tariff is not None and tariff not in tariff_codes:
+                raise WorkflowError(_("Action %(n)d: there is no tariff “%(code)s”.", n=number,
+                                      code=tariff[:40]), "actions")
+            hours = _estimate(row.hours, number, compute.MAX_HOURS, required=True)
+            hourly = _estimate(row.hourly, number, compute.MAX_MONEY)
+            if tariff is None and hourly is None:
+                raise WorkflowError(_("Action %(n)d: choose a named tariff or enter an own "
+                                      "hourly tariff.", n=number), "actions")
+            actions.append(compute.Action(
+                name=(row["name"].data or "").strip() or _("Action %(n)d", n=number),
+                hours=hours, tariff=tariff, hourly=None if tariff else hourly,
+                outside=_estimate(row.outside, number, compute.MAX_MONEY) or compute.ZERO,
+                per_year=_estimate(row.per_year, number, compute.MAX_PER_YEAR) or compute.ONE,
+                share=_estimate(row.share, number, None, percent=True) or compute.ONE))
+        return actions
+
+
+def _estimate(field, number: int, limit: Decimal | None, *, required: bool = False,
+              percent: bool = False) -> compute.Estimate | None:
+    text = (field.data or "").strip()
+    label = str(field.label.text)
+    if not text:
+        if required:
+            raise WorkflowError(_("Action %(n)d: fill in “%(field)s”.", n=number, field=label),
+                                "actions")
+        return None
+    try:
+        return compute.parse_estimate(text, percent=percent, limit=limit, name=field.name)
+    except compute.InputError as exc:
+        if str(exc) == "range":
+            message = _("Action %(n)d, “%(field)s”: the range must hold the value, as in "
+                        "3 (2–5).", n=number, field=label)
+        elif str(exc) == "limit":
+            message = _("Action %(n)d, “%(field)s”: the value is too large.", n=number,
+                        field=label)
+        else:
+            message = _("Action %(n)d, “%(field)s”: %(hint)s", n=number, field=label,
+                        hint=ESTIMATE_HINT)
+        raise WorkflowError(message, "actions") from None
+
+
+class ScmApproveForm(VersionedForm):
+    """The lead's approval of proposed SCM inputs on their own."""

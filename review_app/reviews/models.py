@@ -32,6 +32,12 @@ class Action(enum.StrEnum):
     #: An import changed other fields (cost, title, legal basis ...) but not the text; the
     #: event's ``changes`` holds each one, old and new.
     IMPORT_CHANGED = "import_changed"
+    #: Standard Cost Model inputs proposed (``changes["scm_inputs"]``: [current, proposed]).
+    SCM_PROPOSE = "scm_propose"
+    #: Proposed SCM inputs approved on their own (``changes``: the cost, old and new).
+    SCM_APPROVE = "scm_approve"
+    #: A tariff changed and the computed cost with it (``changes``: the cost, old and new).
+    SCM_RECOMPUTE = "scm_recompute"
 
 
 class AppendOnlyError(RuntimeError):

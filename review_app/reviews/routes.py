@@ -26,7 +26,10 @@ from review_app.reviews.forms import (
     DecisionForm,
     ProposalForm,
     ReopenForm,
+    ScmApproveForm,
+    ScmForm,
 )
+from review_app.scm import panel as scm_panel
 from review_app.validation import parse_id
 
 bp = Blueprint("reviews", __name__)
@@ -244,3 +247,60 @@ def assign(requirement_id: int):
     db.session.commit()
     flash(_("Assignment saved."), "success")
     return redirect(lists.detail_url(req.id, lists.from_request()))
+
+
+# Standard Cost Model inputs ---------------------------------------------------------------------
+
+def _scm_done(req: Requirement, message: str):
+    if stale := _commit_or_stale(req):
+        return _scm_refused(req.id, stale, None)
+    flash(message, "success")
+    return redirect(lists.detail_url(req.id, lists.from_request()) + "#cost")
+
+
+def _scm_refused(requirement_id: int, exc: workflow.WorkflowError, form: ScmForm | None):
+    """The page again with why nothing was saved, and the inputs as typed (unless the
+    requirement changed meanwhile: then its current inputs, so nothing is overwritten blindly).
+    """
+    db.session.rollback()
+    req = load_requirement(requirement_id)
+    keep = form if not isinstance(exc, workflow.StaleVersion | workflow.PermissionDenied) else None
+    return render_requirement(req, error=exc.message, status=exc.status_code, scm_form=keep)
+
+
+@bp.post("/requirements/<int:requirement_id>/scm")
+@login_required
+def propose_scm(requirement_id: int):
+    """A reviewer or lead of the area proposes the requirement's cost inputs."""
+    req = load_requirement(requirement_id)
+    permissions.require(permissions.can_propose_scm(current_user, req), current_user,
+                        "scm_propose", req)
+    form = ScmForm()
+    tariffs = scm_panel.tariffs_by_code()
+    try:
+        if not form.validate():
+            raise workflow.WorkflowError(_("The cost inputs were not saved: correct the fields "
+                                           "marked below."))
+        workflow.propose_scm(req, current_user, actions=form.read_actions(set(tariffs)),
+                             seen_version=form.version.data)
+    except workflow.WorkflowError as exc:
+        return _scm_refused(requirement_id, exc, form)
+    return _scm_done(req, _("Your cost inputs were recorded and wait for the area lead."))
+
+
+@bp.post("/requirements/<int:requirement_id>/scm/approve")
+@login_required
+def approve_scm(requirement_id: int):
+    """A lead approves the proposed cost inputs on their own (without a decision)."""
+    req = load_requirement(requirement_id)
+    permissions.require(permissions.can_approve_scm(current_user, req), current_user,
+                        "scm_approve", req)
+    form = ScmApproveForm()
+    try:
+        if not form.validate():
+            raise workflow.WorkflowError(_("Nothing was saved: reload the page and try again."))
+        workflow.approve_scm(req, current_user, seen_version=form.version.data)
+    except workflow.WorkflowError as exc:
+        return _scm_refused(requirement_id, exc, None)
+    return _scm_done(req, _("The cost inputs were approved; the reports now use the computed "
+                            "cost."))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,8 @@ from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
+from review_app.scm import compute as scm_compute
+from review_app.scm.models import ScmCost, Tariff
 from review_app.time import utcnow
 
 #: Which states each action may start from.
@@ -209,8 +212,11 @@ def approve(req: Requirement, actor: User, *, comment: str = "",
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT))
     req.decided_by_id = actor.id
     req.decided_at = utcnow()
+    # SCM inputs proposed by someone else are approved with the decision.
+    scm_changes = (_apply_scm_proposal(req) if req.scm_proposal is not None
+                   and req.scm_proposed_by_id != actor.id else None)
     return _record(req, actor, Action.APPROVE, State.APPROVED, decision=req.decision,
-                   text=comment or None)
+                   text=comment or None, changes=scm_changes)
 
 
 def return_(req: Requirement, actor: User, *, comment: str,
@@ -596,6 +602,127 @@ def import_changed(req: Requirement, actor: User, changes: dict[str, list[Any]],
             "version": req.version + 1, "created_at": now}
 
 
+# Standard Cost Model inputs ---------------------------------------------------------------------
+
+#: The computed cost's columns, as history events list them (old → new).
+SCM_COST_FIELDS = ("scm_cost_kzt", "scm_cost_low_kzt", "scm_cost_high_kzt")
+
+
+def tariff_rates() -> dict[str, Decimal]:
+    """Every named tariff's hourly rate, by code (a few dozen rows)."""
+    return {code: Decimal(rate) for code, rate in
+            db.session.execute(sa.select(Tariff.code, Tariff.hourly_kzt))}
+
+
+def scm_cost(inputs: list | None, businesses: int | None,
+             rates: dict[str, Decimal] | None = None) -> scm_compute.Cost | None:
+    """The cost computed from stored ``inputs``; None without inputs or without the number of
+    businesses affected (the cost is then unknown, not zero)."""
+    if not inputs or businesses is None:
+        return None
+    return scm_compute.compute(scm_compute.load(inputs), businesses,
+                               tariff_rates() if rates is None else rates)
+
+
+def _cost_triple(req: Requirement) -> list[int | None]:
+    return [getattr(req, name) for name in SCM_COST_FIELDS]
+
+
+def set_scm_cost(req: Requirement, rates: dict[str, Decimal] | None = None
+                 ) -> dict[str, list[Any]]:
+    """Recompute ``req``'s stored SCM cost from its approved inputs; returns what changed
+    (``{column: [old, new]}``, empty when nothing did)."""
+    old = _cost_triple(req)
+    try:
+        cost = scm_cost(req.scm_inputs, req.businesses_affected, rates)
+    except scm_compute.MissingTariff:
+        cost = None  # a tariff gone since: the cost is unknown, and the page says why
+    new = [None, None, None] if cost is None else [cost.central, cost.low, cost.high]
+    stored = db.session.get(ScmCost, req.id)
+    if cost is None:
+        if stored is not None:
+            db.session.delete(stored)
+    elif stored is None:
+        db.session.add(ScmCost(requirement_id=req.id, central=cost.central, low=cost.low,
+                               high=cost.high))
+    else:
+        stored.central, stored.low, stored.high = cost.central, cost.low, cost.high
+    db.session.expire(req, list(SCM_COST_FIELDS))  # read again from scm_costs when next asked
+    return {name: [o, n] for name, o, n in zip(SCM_COST_FIELDS, old, new, strict=True) if o != n}
+
+
+def _apply_scm_proposal(req: Requirement) -> dict[str, list[Any]]:
+    req.scm_inputs = req.scm_proposal
+    req.scm_proposal = None
+    req.scm_proposed_by_id = None
+    return {"scm_inputs": [None, req.scm_inputs], **set_scm_cost(req)}
+
+
+def propose_scm(req: Requirement, actor: User, *, actions: list[scm_compute.Action],
+                seen_version: int | None) -> ReviewEvent:
+    """Propose the Standard Cost Model inputs of ``req`` (they replace any proposal waiting);
+    a lead of the area approves them, with the decision or on their own.
+
+    :raise PermissionDenied: the actor neither reviews nor leads this area.
+    :raise StaleVersion: ``req`` changed since ``seen_version``.
+    :raise WorkflowError: no action, too many, or a tariff that does not exist.
+    """
+    if not permissions.can_propose_scm(actor, req):
+        permissions.log_denied(actor, Action.SCM_PROPOSE.value, req)
+        raise PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                  area=req.area.code))
+    if seen_version is not None and seen_version != req.version:
+        raise StaleVersion(req)
+    if not actions:
+        raise WorkflowError(_l("Enter at least one action with its hours."), "actions")
+    if len(actions) > scm_compute.MAX_ACTIONS:
+        raise WorkflowError(_l("At most %(n)d actions per requirement.",
+                               n=scm_compute.MAX_ACTIONS), "actions")
+    rates = tariff_rates()
+    for action in actions:
+        if action.tariff is not None and action.tariff not in rates:
+            raise WorkflowError(_l("There is no tariff “%(code)s”.", code=action.tariff),
+                                "tariff")
+    stored = scm_compute.dump(actions)
+    before = req.scm_proposal if req.scm_proposal is not None else req.scm_inputs
+    req.scm_proposal = stored
+    req.scm_proposed_by_id = actor.id
+    return _record(req, actor, Action.SCM_PROPOSE, None, changes={"scm_inputs": [before, stored]})
+
+
+def approve_scm(req: Requirement, actor: User, *, seen_version: int | None) -> ReviewEvent:
+    """Approve the SCM inputs waiting for ``req``: the reports use the cost computed from them.
+
+    :raise PermissionDenied: not a lead of the area, or the actor proposed these inputs.
+    :raise StaleVersion: ``req`` changed since ``seen_version``.
+    :raise WorkflowError: no SCM inputs are waiting.
+    """
+    if not permissions.can_approve_scm(actor, req):
+        permissions.log_denied(actor, Action.SCM_APPROVE.value, req)
+        raise PermissionDenied(_l("You may not do this for requirements of area %(area)s.",
+                                  area=req.area.code))
+    if req.scm_proposed_by_id == actor.id:
+        permissions.log_denied(actor, "scm-approve-own", req)
+        raise PermissionDenied(_l("You cannot approve cost inputs you proposed yourself; another "
+                                  "lead of the area can."))
+    if seen_version is not None and seen_version != req.version:
+        raise StaleVersion(req)
+    if req.scm_proposal is None:
+        raise WorkflowError(_l("No cost inputs are waiting for approval."))
+    return _record(req, actor, Action.SCM_APPROVE, None, changes=_apply_scm_proposal(req))
+
+
+def cost_recomputed(requirement_id: int, state: State, version: int, actor_id: int,
+                    changes: dict[str, list[Any]], tariff_code: str,
+                    now: datetime) -> dict[str, Any]:
+    """The event recording that a tariff change moved a requirement's computed cost, as a row
+    for the recomputation to insert with the others in one statement. The version stays: the
+    inputs did not change, so nobody's open form is made stale by it."""
+    return {"requirement_id": requirement_id, "actor_id": actor_id,
+            "action": Action.SCM_RECOMPUTE, "from_state": state, "to_state": state,
+            "changes": changes, "text": tariff_code, "version": version, "created_at": now}
+
+
 # Who approves -----------------------------------------------------------------------------------
 
 def who_approves(req: Requirement, proposer: User | None = None) -> list[User]:
@@ -641,6 +768,9 @@ _ACTION_LABELS = {
     Action.COMMENT: lazy_pgettext("history", "commented"),
     Action.WORDING_CHANGED: lazy_pgettext("history", "changed the wording"),
     Action.IMPORT_CHANGED: lazy_pgettext("history", "changed the data by import"),
+    Action.SCM_PROPOSE: lazy_pgettext("history", "proposed cost inputs"),
+    Action.SCM_APPROVE: lazy_pgettext("history", "approved the cost inputs"),
+    Action.SCM_RECOMPUTE: lazy_pgettext("history", "recomputed the cost after a tariff change"),
 }
 #: The fields an import event lists, by import column name.
 _FIELD_LABELS = {
@@ -654,6 +784,10 @@ _FIELD_LABELS = {
     "oked": _l("Business activity (OKED)"),
     "annual_cost_kzt": _l("Estimated annual compliance cost"),
     "businesses_affected": _l("Businesses affected"),
+    "scm_inputs": _l("Cost inputs (SCM)"),
+    "scm_cost_kzt": _l("Computed annual cost"),
+    "scm_cost_low_kzt": _l("Computed annual cost, low"),
+    "scm_cost_high_kzt": _l("Computed annual cost, high"),
 }
 
 

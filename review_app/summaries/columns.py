@@ -41,6 +41,33 @@ def _field(name: str) -> Callable[[Any, Texts], Any]:
     return lambda row, _texts: getattr(row, name)
 
 
+def _cost_source(row: DecidedRow | PendingRow, texts: Texts) -> str:
+    if row.scm_cost_kzt is not None:
+        return texts["cost_source_scm"]
+    return texts["cost_source_imported"] if row.annual_cost_kzt is not None else ""
+
+
+def _reported(low_or_high: str) -> Callable[[Any, Texts], Any]:
+    """The cost the reports use (``scm.reported_cost``): the computed one and its range when
+    there is one, else the imported estimate (no range)."""
+    def value(row, _texts):
+        if row.scm_cost_kzt is None:
+            return row.annual_cost_kzt
+        return getattr(row, f"scm_cost_{low_or_high}kzt")
+    return value
+
+
+#: The cost columns of every list: the figure used, its range, where it comes from, and the
+#: imported estimate beside it.
+COST: Sequence[Column] = (
+    Column("col_cost", "money", 17, _reported("")),
+    Column("col_cost_low", "money", 17, _reported("low_")),
+    Column("col_cost_high", "money", 17, _reported("high_")),
+    Column("col_cost_source", "text", 22, _cost_source),
+    Column("col_cost_imported", "money", 17, _field("annual_cost_kzt")),
+)
+
+
 def decided(decision: str) -> Sequence[Column]:
     """The cancelled, revised (with the current and the new wording) or kept requirements."""
     columns = [Column("col_area", "text", 7, _field("area_code")),
@@ -52,7 +79,7 @@ def decided(decision: str) -> Sequence[Column]:
     return [*columns,
             Column("col_legal_basis", "wrap", 40, _field("legal_basis")),
             Column("col_issuing_body", "wrap", 30, _field("issuing_body")),
-            Column("col_cost", "money", 16, _field("annual_cost_kzt")),
+            *COST,
             Column("col_justification", "wrap", 55, _field("justification")),
             Column("col_deviation", "wrap", 30, _field("deviation_reason")),
             Column("col_proposed_by", "text", 22, _field("proposed_by")),
@@ -78,7 +105,7 @@ PENDING: Sequence[Column] = (
     Column("col_assignee", "text", 22, _field("assignee")),
     Column("col_proposed_by", "text", 22, _field("proposed_by")),
     Column("col_updated", "when", 16, _field("updated_at")),
-    Column("col_cost", "money", 16, _field("annual_cost_kzt")),
+    *COST,
 )
 
 REVIEWERS: Sequence[Column] = (
@@ -112,6 +139,11 @@ AREAS: Sequence[Column] = (
     Column("col_complete", "share", 13, _tally(lambda t: t.complete)),
     Column("col_cost_removed", "money", 20, _tally(lambda t: t.cost_removed)),
     Column("col_cost_touched", "money", 20, _tally(lambda t: t.cost_touched)),
+    Column("col_cost_removed_low", "money", 20, _tally(lambda t: t.cost_removed_range[0])),
+    Column("col_cost_removed_high", "money", 20, _tally(lambda t: t.cost_removed_range[1])),
+    Column("col_cost_removed_imported", "money", 20,
+           _tally(lambda t: t.imported_cost(APPROVED, "cancel"))),
+    Column("col_lacking", "number", 16, _tally(lambda t: t.lacking_inputs())),
 )
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 from review_app import formatting
 from review_app.summaries import columns
 from review_app.summaries.report import (
+    APPROVED,
     DECISIONS,
     AreaTally,
     Progress,
@@ -85,6 +86,12 @@ def write_csv(source: ReportSource, out: IO[bytes], texts: Texts,
         ("fig_in_review", tally.count("proposed") + tally.count("returned")),
         ("fig_unreviewed", tally.count("unreviewed")),
         ("fig_cost_removed", tally.cost_removed), ("fig_cost_touched", tally.cost_touched),
+        ("fig_cost_removed_low", tally.cost_removed_range[0]),
+        ("fig_cost_removed_high", tally.cost_removed_range[1]),
+        ("fig_cost_removed_imported", tally.imported_cost(APPROVED, "cancel")),
+        ("fig_cost_touched_low", tally.cost_touched_range[0]),
+        ("fig_cost_touched_high", tally.cost_touched_range[1]),
+        ("fig_lacking", tally.lacking_inputs()),
     ):
         w.row([texts[key], value])
 

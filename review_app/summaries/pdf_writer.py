@@ -136,6 +136,7 @@ def write_pdf(source: ReportSource, out: IO[bytes], texts: Texts,
     pdf.set_text_color(0, 0, 0)
 
     _key_figures(pdf, texts, tally)
+    pdf.note(texts["fig_cost_note"])
     step(1)
     _overall_chart(pdf, texts, tally)
     _cross_tab(pdf, texts, tally)
@@ -168,8 +169,12 @@ def _key_figures(pdf: _Brief, texts: Texts, tally: Tally) -> None:
         (texts["fig_kept"], pdf.num(tally.final("keep"))),
         (texts["fig_in_review"], pdf.num(tally.count("proposed") + tally.count("returned"))),
         (texts["fig_unreviewed"], pdf.num(tally.count("unreviewed"))),
-        (texts["fig_cost_removed"], pdf.money(tally.cost_removed)),
-        (texts["fig_cost_touched"], pdf.money(tally.cost_touched)),
+        (texts["fig_cost_removed"], _money_range(pdf, tally.cost_removed,
+                                                 tally.cost_removed_range)),
+        (texts["fig_cost_removed_imported"], pdf.money(tally.imported_cost(APPROVED, "cancel"))),
+        (texts["fig_cost_touched"], _money_range(pdf, tally.cost_touched,
+                                                 tally.cost_touched_range)),
+        (texts["fig_lacking"], pdf.num(tally.lacking_inputs())),
     ]
     pdf.set_font(FONT, "", 9.5)
     pdf.set_fill_color(*STRIPE)  # fpdf2 fills cell text with the current colour
@@ -299,6 +304,13 @@ def _areas_table(pdf: _Brief, texts: Texts, areas, tally: Tally) -> None:
     pdf.set_font(FONT, "", 9)
 
 
+def _money_range(pdf: _Brief, central: int, low_high: tuple[int, int]) -> str:
+    """"360 000 000 ₸ (192 000 000 – 600 000 000)": the central value and its range."""
+    if low_high == (central, central):
+        return pdf.money(central)
+    return f"{pdf.money(central)}\n({pdf.num(low_high[0])} – {pdf.num(low_high[1])})"
+
+
 def _largest(pdf: _Brief, texts: Texts, heading: str, rows: list[DecidedRow]) -> None:
     pdf.heading(heading)
     if not rows:
@@ -314,7 +326,7 @@ def _largest(pdf: _Brief, texts: Texts, heading: str, rows: list[DecidedRow]) ->
         for r in rows:
             approved = r.approved_by + (f"\n{formatting.when(r.approved_at, formatting.DATE)}"
                                         if r.approved_at else "")
-            table.row([r.code, _clip(r.title, 160), pdf.money(r.annual_cost_kzt),
+            table.row([r.code, _clip(r.title, 160), pdf.money(r.cost),
                        _clip(r.justification, 260), approved])
     pdf.set_font(FONT, "", 9)
 

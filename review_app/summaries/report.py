@@ -28,28 +28,63 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Tally:
-    """Requirement counts and estimated annual costs by (state, decision), for some scope."""
+    """Requirement counts and annual costs by (state, decision), for some scope.
+
+    ``costs`` are the costs the reports use (computed from approved SCM inputs, else the
+    imported estimate: ``review_app.scm.reported_cost``), with their range in ``lows`` and
+    ``highs``; ``imported`` sums the imported estimates beside them, and ``lacking`` counts
+    the requirements without SCM inputs, so no total is silently partial.
+    """
 
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     costs: dict[tuple[str, str], int] = field(default_factory=dict)
+    lows: dict[tuple[str, str], int] = field(default_factory=dict)
+    highs: dict[tuple[str, str], int] = field(default_factory=dict)
+    imported: dict[tuple[str, str], int] = field(default_factory=dict)
+    lacking: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def add(self, state: str, decision: str | None, count: int, cost: int | None) -> None:
+    def add(self, state: str, decision: str | None, count: int, cost: int | None,
+            low: int | None = None, high: int | None = None, imported: int | None = None,
+            lacking: int | None = None) -> None:
+        """Add ``count`` requirements costing ``cost`` (range ``low``..``high``, defaulting
+        to ``cost``); ``imported`` defaults to ``cost`` and ``lacking`` to ``count`` (a source
+        that knows nothing of SCM inputs reports imported estimates only)."""
         key = (state, decision or NO_DECISION)
-        self.counts[key] = self.counts.get(key, 0) + count
-        self.costs[key] = self.costs.get(key, 0) + (cost or 0)
+        for table, value in ((self.counts, count), (self.costs, cost),
+                             (self.lows, cost if low is None else low),
+                             (self.highs, cost if high is None else high),
+                             (self.imported, cost if imported is None else imported),
+                             (self.lacking, count if lacking is None else lacking)):
+            table[key] = table.get(key, 0) + (value or 0)
 
     def merge(self, other: Tally) -> None:
-        for (state, decision), count in other.counts.items():
-            self.add(state, decision, count, other.costs.get((state, decision), 0))
+        for key, count in other.counts.items():
+            self.add(*key, count, other.costs.get(key, 0), other.lows.get(key, 0),
+                     other.highs.get(key, 0), other.imported.get(key, 0),
+                     other.lacking.get(key, 0))
+
+    @staticmethod
+    def _sum(table: dict[tuple[str, str], int], state: str | None, decision: str | None) -> int:
+        return sum(n for (s, d), n in table.items()
+                   if (state is None or s == state) and (decision is None or d == decision))
 
     def count(self, state: str | None = None, decision: str | None = None) -> int:
         """Requirements in ``state`` (any if None) with ``decision`` (any if None, "" = none)."""
-        return sum(n for (s, d), n in self.counts.items()
-                   if (state is None or s == state) and (decision is None or d == decision))
+        return self._sum(self.counts, state, decision)
 
     def cost(self, state: str | None = None, decision: str | None = None) -> int:
-        return sum(c for (s, d), c in self.costs.items()
-                   if (state is None or s == state) and (decision is None or d == decision))
+        return self._sum(self.costs, state, decision)
+
+    def cost_range(self, state: str | None = None,
+                   decision: str | None = None) -> tuple[int, int]:
+        return self._sum(self.lows, state, decision), self._sum(self.highs, state, decision)
+
+    def imported_cost(self, state: str | None = None, decision: str | None = None) -> int:
+        return self._sum(self.imported, state, decision)
+
+    def lacking_inputs(self, state: str | None = None, decision: str | None = None) -> int:
+        """How many of these requirements have no (approved) SCM inputs."""
+        return self._sum(self.lacking, state, decision)
 
     @property
     def total(self) -> int:
@@ -81,6 +116,14 @@ class Tally:
     def cost_touched(self) -> int:
         """Estimated annual compliance cost of the requirements approved for revision."""
         return self.cost(APPROVED, "revise")
+
+    @property
+    def cost_removed_range(self) -> tuple[int, int]:
+        return self.cost_range(APPROVED, "cancel")
+
+    @property
+    def cost_touched_range(self) -> tuple[int, int]:
+        return self.cost_range(APPROVED, "revise")
 
     def states(self) -> list[str]:
         """States to show: the known ones in order, then any the source reported besides."""
@@ -132,6 +175,15 @@ class DecidedRow(NamedTuple):
     #: Current wording and the approved new wording (revisions only; "" otherwise).
     text: str
     new_wording: str
+    #: The cost computed from approved SCM inputs, and its range (None without inputs).
+    scm_cost_kzt: int | None = None
+    scm_cost_low_kzt: int | None = None
+    scm_cost_high_kzt: int | None = None
+
+    @property
+    def cost(self) -> int | None:
+        """The annual cost the reports use: computed, else imported (``scm.reported_cost``)."""
+        return self.annual_cost_kzt if self.scm_cost_kzt is None else self.scm_cost_kzt
 
 
 class PendingRow(NamedTuple):
@@ -146,6 +198,9 @@ class PendingRow(NamedTuple):
     proposed_by: str
     updated_at: datetime | None
     annual_cost_kzt: int | None
+    scm_cost_kzt: int | None = None
+    scm_cost_low_kzt: int | None = None
+    scm_cost_high_kzt: int | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from review_app.auth.models import AreaMembership, User
 from review_app.requirements.models import Area, Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
+from review_app.scm import costs as scm
 from review_app.summaries.report import (
     AreaTally,
     DecidedRow,
@@ -103,12 +104,18 @@ class DatabaseSource:
     def _area_tallies(self) -> dict[int, Tally]:
         if self._tallies is None:
             tallies = {area_id: Tally() for area_id, _, _ in self._areas}
-            stmt = (sa.select(R.c.area_id, R.c.state, R.c.decision, sa.func.count(),
+            # The cost the reports use (scm.reported_cost), its range, the imported estimates
+            # beside it, and how many lack SCM inputs: scm.totals_columns, grouped.
+            stmt = (sa.select(R.c.area_id, R.c.state, R.c.decision, *scm.totals_columns(R),
                               sa.func.sum(R.c.annual_cost_kzt))
+                    .select_from(scm.with_costs(R))
                     .where(self._in_scope())
                     .group_by(R.c.area_id, R.c.state, R.c.decision))
-            for area_id, state, decision, count, cost in self.conn.execute(stmt):
-                tallies[area_id].add(state, decision, count, int(cost or 0))
+            for row in self.conn.execute(stmt):
+                area_id, state, decision = row[:3]
+                t = scm.totals_from_row(row[3:10])
+                tallies[area_id].add(state, decision, t.requirements, t.central, t.low, t.high,
+                                     int(row[10] or 0), t.without_inputs)
             self._tallies = tallies
         return self._tallies
 
@@ -160,7 +167,7 @@ class DatabaseSource:
         columns = [R.c.code, R.c.title, R.c.legal_act, R.c.legal_act_ref, R.c.article,
                    R.c.issuing_body, R.c.annual_cost_kzt, R.c.justification,
                    R.c.deviation_reason, R.c.proposed_by_id, R.c.proposed_at, R.c.decided_by_id,
-                   R.c.decided_at]
+                   R.c.decided_at, *scm.cost_columns()]
         if with_wording:
             columns += [R.c.text, R.c.new_wording]
         return columns
@@ -172,13 +179,14 @@ class DatabaseSource:
             row.annual_cost_kzt, row.justification or "", row.deviation_reason or "",
             self._name(row.proposed_by_id), self._local(row.proposed_at),
             self._name(row.decided_by_id), self._local(row.decided_at),
-            row.text if with_wording else "", (row.new_wording or "") if with_wording else "")
+            row.text if with_wording else "", (row.new_wording or "") if with_wording else "",
+            row.scm_cost_kzt, row.scm_cost_low_kzt, row.scm_cost_high_kzt)
 
     def decided(self, decision: str) -> Iterator[DecidedRow]:
         wording = decision == "revise"
         columns = self._decided_columns(wording)
         for area_id, code, _ in self._areas:
-            stmt = (sa.select(*columns)
+            stmt = (sa.select(*columns).select_from(scm.with_costs(R))
                     .where(R.c.area_id == area_id, R.c.state == State.APPROVED.value,
                            R.c.decision == decision)
                     .order_by(R.c.code))
@@ -188,21 +196,26 @@ class DatabaseSource:
     def pending(self) -> Iterator[PendingRow]:
         for area_id, code, _ in self._areas:
             stmt = (sa.select(R.c.code, R.c.title, R.c.state, R.c.decision, R.c.assignee_id,
-                              R.c.proposed_by_id, R.c.updated_at, R.c.annual_cost_kzt)
+                              R.c.proposed_by_id, R.c.updated_at, R.c.annual_cost_kzt,
+                              *scm.cost_columns())
+                    .select_from(scm.with_costs(R))
                     .where(R.c.area_id == area_id, R.c.state != State.APPROVED.value)
                     .order_by(R.c.code))
             for row in self._stream(stmt):
                 proposed = row.proposed_by_id if row.state != State.UNREVIEWED.value else None
                 yield PendingRow(code, row.code, row.title, row.state, row.decision or "",
                                  self._name(row.assignee_id), self._name(proposed),
-                                 self._local(row.updated_at), row.annual_cost_kzt)
+                                 self._local(row.updated_at), row.annual_cost_kzt,
+                                 row.scm_cost_kzt, row.scm_cost_low_kzt, row.scm_cost_high_kzt)
 
     def largest(self, decision: str, limit: int) -> list[DecidedRow]:
         codes = {area_id: code for area_id, code, _ in self._areas}
+        cost = sa.func.coalesce(scm.COSTS.c.central, R.c.annual_cost_kzt)  # reported_cost
         stmt = (sa.select(R.c.area_id, *self._decided_columns(False))
+                .select_from(scm.with_costs(R))
                 .where(self._in_scope(), R.c.state == State.APPROVED.value,
-                       R.c.decision == decision, R.c.annual_cost_kzt.is_not(None))
-                .order_by(R.c.annual_cost_kzt.desc(), R.c.code)
+                       R.c.decision == decision, cost.is_not(None))
+                .order_by(cost.desc(), R.c.code)
                 .limit(limit))
         return [self._decided_row(codes[row.area_id], row, False)
                 for row in self.conn.execute(stmt)]

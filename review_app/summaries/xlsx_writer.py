@@ -106,6 +106,11 @@ class _Table:
             ws.set_column(col, col, width, fmt)
             numeric = fmt is fm.money or fmt is fm.pct
             ws.write_string(0, col, heading, fm.header_num if numeric else fm.header)
+        # Headings wrap too, and LibreOffice does not measure the row: give it their lines.
+        lines = max((math.ceil(len(heading) / max(1.0, width * CHARS_PER_WIDTH))
+                     for heading, width, _ in columns), default=1)
+        if lines > 1:
+            ws.set_row(0, min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT))
         ws.freeze_panes(1, freeze_cols)
         self.formats = [fmt for _, _, fmt in columns]
         #: (index, characters per line) of the columns whose text wraps.
@@ -240,6 +245,12 @@ def _summary_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Text
         ("fig_unreviewed", tally.count("unreviewed"), None),
         ("fig_cost_removed", tally.cost_removed, fm.money),
         ("fig_cost_touched", tally.cost_touched, fm.money),
+        ("fig_cost_removed_low", tally.cost_removed_range[0], fm.money),
+        ("fig_cost_removed_high", tally.cost_removed_range[1], fm.money),
+        ("fig_cost_removed_imported", tally.imported_cost(APPROVED, "cancel"), fm.money),
+        ("fig_cost_touched_low", tally.cost_touched_range[0], fm.money),
+        ("fig_cost_touched_high", tally.cost_touched_range[1], fm.money),
+        ("fig_lacking", tally.lacking_inputs(), None),
     ]
     first = 5
     for offset, (key, value, fmt) in enumerate(figures):
@@ -311,6 +322,10 @@ def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts)
     ws.write_number(row, 10, total.complete, fm.pct_bold)
     ws.write_number(row, 11, total.cost_removed, fm.money_bold)
     ws.write_number(row, 12, total.cost_touched, fm.money_bold)
+    ws.write_number(row, 13, total.cost_removed_range[0], fm.money_bold)
+    ws.write_number(row, 14, total.cost_removed_range[1], fm.money_bold)
+    ws.write_number(row, 15, total.imported_cost(APPROVED, "cancel"), fm.money_bold)
+    ws.write_number(row, 16, total.lacking_inputs(), fm.int_bold)
 
     name = ws.get_name()
     chart = wb.add_chart({"type": "bar", "subtype": "percent_stacked"})
