@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         audit,
         auth,
         cli,
+        dashboard,
         database,
         errors,
         extensions,
@@ -69,5 +70,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     admin.init_app(app)
     summaries.init_app(app)
+    dashboard.init_app(app)
     security.init_app(app)
     return app

@@ -42,6 +42,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.dashboard import rollups
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 
@@ -456,6 +457,7 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
             session.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT MAX(id) FROM {table}))"))
+    rollups.rebuild(session)  # the bulk inserts above bypass the session listeners
     return {"areas": len(AREAS), "users": user_count, "requirements": len(requirements),
             "review events": len(events)}
 

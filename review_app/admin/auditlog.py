@@ -68,7 +68,8 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
-        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED,
+        AuditAction.DEADLINES_CHANGED)),
 }
 
 AUDIT_LABELS = {
@@ -89,6 +90,7 @@ AUDIT_LABELS = {
     AuditAction.PASSWORD_CHANGED: _l("changed their own password"),
     AuditAction.AREA_CREATED: _l("created an area"),
     AuditAction.AREA_UPDATED: _l("changed an area"),
+    AuditAction.DEADLINES_CHANGED: _l("changed deadlines"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

@@ -36,6 +36,8 @@ class AuditAction(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"
     AREA_CREATED = "area_created"
     AREA_UPDATED = "area_updated"
+    #: The programme deadline, an area's deadline or the approval waiting limit changed.
+    DEADLINES_CHANGED = "deadlines_changed"
 
 
 class AuditEntry(db.Model):

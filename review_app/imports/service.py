@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from review_app.auth.models import User
+from review_app.dashboard import rollups
 from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
@@ -301,6 +302,7 @@ class _Writer:
             _copy_into(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
+        rollups.add_requirements(db.session, records)  # the insert bypasses the ORM
 
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
