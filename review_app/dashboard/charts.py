@@ -52,9 +52,9 @@ def _y_axis(top_value: float, fmt: Fmt, plot_h: float, ticks: int = 4) -> list[s
     for i in range(ticks + 1):
         value = top_value * i / ticks
         y = TOP + plot_h - plot_h * i / ticks
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
+        parts.append(f'<line class="c-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"/>')
-        parts.append(_t(LEFT - 6, y + 4, fmt(value), "axis", "end"))
+        parts.append(_t(LEFT - 6, y + 4, fmt(value), "c-axis", "end"))
     return parts
 
 
@@ -94,14 +94,14 @@ def burnup(ident: str, series: Sequence[Week], total: int, *, today: date,
     step = max(1, (span // 7) // 6)
     tick = start
     while tick <= horizon:
-        body.append(f'<line class="tick" x1="{x(tick):.1f}" x2="{x(tick):.1f}" '
+        body.append(f'<line class="c-tick" x1="{x(tick):.1f}" x2="{x(tick):.1f}" '
                     f'y1="{TOP + plot_h}" y2="{TOP + plot_h + 4}"/>')
-        body.append(_t(x(tick), TOP + plot_h + 18, day_fmt(tick), "axis", "middle"))
+        body.append(_t(x(tick), TOP + plot_h + 18, day_fmt(tick), "c-axis", "middle"))
         tick += timedelta(weeks=step)
-    body.append(f'<line class="total" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(total):.1f}" '
+    body.append(f'<line class="c-total" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(total):.1f}" '
                 f'y2="{y(total):.1f}"/>')
     body.append(_t(WIDTH - RIGHT - 4, y(total) - 6, f"{labels.total}: {fmt(total)}",
-                   "label", "end"))
+                   "c-label", "end"))
     if series:
         points = [(x(start), y(series[0].cumulative - series[0].approved
                                + series[0].reopened))]
@@ -110,28 +110,28 @@ def burnup(ident: str, series: Sequence[Week], total: int, *, today: date,
         line = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         area = (f"{points[0][0]:.1f},{y(0):.1f} " + line
                 + f" {points[-1][0]:.1f},{y(0):.1f}")
-        body.append(f'<polygon class="approved-area" points="{area}"/>')
-        body.append(f'<polyline class="approved-line" points="{line}"/>')
+        body.append(f'<polygon class="c-approved-area" points="{area}"/>')
+        body.append(f'<polyline class="c-approved-line" points="{line}"/>')
         now = series[-1].cumulative
-        body.append(f'<circle class="approved-dot" cx="{points[-1][0]:.1f}" '
+        body.append(f'<circle class="c-approved-dot" cx="{points[-1][0]:.1f}" '
                     f'cy="{points[-1][1]:.1f}" r="4"/>')
         body.append(_t(points[-1][0] - 6, points[-1][1] - 8,
-                       f"{labels.approved}: {fmt(now)}", "label strong", "end"))
+                       f"{labels.approved}: {fmt(now)}", "c-label c-strong", "end"))
         end = deadline if deadline is not None and deadline > today else horizon
         if pace > 0 and now < total and end > today:
             projected = min(total, now + pace * (end - today).days)
             reach = today + timedelta(days=(projected - now) / pace)
-            body.append(f'<line class="projection" x1="{x(today):.1f}" y1="{y(now):.1f}" '
+            body.append(f'<line class="c-projection" x1="{x(today):.1f}" y1="{y(now):.1f}" '
                         f'x2="{x(reach):.1f}" y2="{y(projected):.1f}"/>')
-            body.append(_t(x(reach), y(projected) + 16, labels.projection, "label muted",
+            body.append(_t(x(reach), y(projected) + 16, labels.projection, "c-label c-muted",
                            "end"))
-    body.append(f'<line class="today" x1="{x(today):.1f}" x2="{x(today):.1f}" y1="{TOP}" '
+    body.append(f'<line class="c-today" x1="{x(today):.1f}" x2="{x(today):.1f}" y1="{TOP}" '
                 f'y2="{TOP + plot_h}"/>')
     if deadline is not None and start <= deadline <= horizon:
-        body.append(f'<line class="deadline" x1="{x(deadline):.1f}" x2="{x(deadline):.1f}" '
+        body.append(f'<line class="c-deadline" x1="{x(deadline):.1f}" x2="{x(deadline):.1f}" '
                     f'y1="{TOP}" y2="{TOP + plot_h}"/>')
         body.append(_t(x(deadline) + 4, TOP + 12,
-                       f"{labels.deadline}: {day_fmt(deadline)}", "label deadline-label"))
+                       f"{labels.deadline}: {day_fmt(deadline)}", "c-label c-deadline-label"))
     return _svg(ident, labels.title, labels.desc, body)
 
 
@@ -150,18 +150,18 @@ def weekly_bars(ident: str, series: Sequence[Week], *, title: str, desc: str,
         for j, kind in enumerate(kinds):
             value = getattr(w, kind)
             h = plot_h * value / top_value
-            body.append(f'<rect class="bar s-{kind}" x="{x0 + j * bar:.1f}" '
+            body.append(f'<rect class="c-bar s-{kind}" x="{x0 + j * bar:.1f}" '
                         f'y="{TOP + plot_h - h:.1f}" width="{bar - 1:.1f}" height="{h:.1f}">'
                         f'<title>{escape(day_fmt(w.start))} · {escape(names[kind])}: '
                         f'{escape(fmt(value))}</title></rect>')
         if i % label_every == 0:
             body.append(_t(LEFT + slot * i + slot / 2, TOP + plot_h + 16, day_fmt(w.start),
-                           "axis", "middle"))
+                           "c-axis", "middle"))
     lx = LEFT
     for kind in kinds:
         body.append(f'<rect class="s-{kind}" x="{lx}" y="{HEIGHT - 16}" width="12" '
                     'height="12"/>')
-        body.append(_t(lx + 16, HEIGHT - 6, names[kind], "legend"))
+        body.append(_t(lx + 16, HEIGHT - 6, names[kind], "c-legend"))
         lx += 24 + 9 * len(names[kind])
     return _svg(ident, title, desc, body)
 
@@ -179,7 +179,7 @@ def split_bar(ident: str, parts: Sequence[tuple[str, str, int]], *, title: str, 
             body.append(f'<rect class="s-{cls}" x="{x0:.1f}" y="8" width="{w:.1f}" '
                         f'height="36"><title>{escape(label)}: {escape(fmt(n))}</title></rect>')
             if w > 56:
-                body.append(_t(x0 + w / 2, 31, pct(n / total) + "%", "on-bar", "middle"))
+                body.append(_t(x0 + w / 2, 31, pct(n / total) + "%", "c-on-bar", "middle"))
         x0 += w
     lx, ly = 8, 66
     for cls, label, n in parts:
@@ -188,6 +188,6 @@ def split_bar(ident: str, parts: Sequence[tuple[str, str, int]], *, title: str, 
         if lx + span > WIDTH:
             lx, ly = 8, ly + 20
         body.append(f'<rect class="s-{cls}" x="{lx}" y="{ly - 10}" width="12" height="12"/>')
-        body.append(_t(lx + 16, ly, text, "legend"))
+        body.append(_t(lx + 16, ly, text, "c-legend"))
         lx += span
     return _svg(ident, title, desc, body, height=height + (ly - 66))
