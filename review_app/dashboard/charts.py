@@ -130,8 +130,11 @@ def burnup(ident: str, series: Sequence[Week], total: int, *, today: date,
     if deadline is not None and start <= deadline <= horizon:
         body.append(f'<line class="c-deadline" x1="{x(deadline):.1f}" x2="{x(deadline):.1f}" '
                     f'y1="{TOP}" y2="{TOP + plot_h}"/>')
-        body.append(_t(x(deadline) + 4, TOP + 12,
-                       f"{labels.deadline}: {day_fmt(deadline)}", "c-label c-deadline-label"))
+        # Label on the side with room: to the left when the line is in the right half.
+        left = x(deadline) > LEFT + plot_w / 2
+        body.append(_t(x(deadline) + (-4 if left else 4), TOP + 28,
+                       f"{labels.deadline}: {day_fmt(deadline)}", "c-label c-deadline-label",
+                       "end" if left else "start"))
     return _svg(ident, labels.title, labels.desc, body)
 
 

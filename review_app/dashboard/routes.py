@@ -83,8 +83,12 @@ def _charts(data: board.Board, language: str) -> dict:
              ("returned", _("returned to reviewers"), p.returned),
              ("unreviewed", _("not yet proposed"), p.unreviewed)]
     trend = data.trend_progress
+    burnup_title = (_("Approved decisions against the total: %(area)s", area=where) if where
+                    else _("Approved decisions against the total"))
+    weekly_title = (_("Decisions per week: %(area)s", area=where) if where
+                    else _("Decisions per week"))
     return {
-        "split": split,
+        "split": split, "burnup_title": burnup_title, "weekly_title": weekly_title,
         "split_svg": charts.split_bar(
             "split", split, title=_("Where the requirements stand"),
             desc=_("%(approved)s of %(total)s requirements have an approved decision.",
@@ -93,8 +97,7 @@ def _charts(data: board.Board, language: str) -> dict:
         "burnup_svg": charts.burnup(
             "burnup", data.trend, trend.total, today=data.today, pace=trend.pace,
             deadline=trend.deadline, fmt=fmt, day_fmt=day, labels=charts.BurnupLabels(
-                title=(_("Approved decisions against the total: %(area)s", area=where) if where
-                       else _("Approved decisions against the total")),
+                title=burnup_title,
                 desc=_("Approved decisions, week by week, rising towards the total of "
                        "%(total)s; the dashed line continues at the pace of the last 14 days.",
                        total=fmt(trend.total)),
@@ -102,8 +105,7 @@ def _charts(data: board.Board, language: str) -> dict:
                 deadline=_("deadline"), today=_("today"))),
         "weekly_svg": charts.weekly_bars(
             "weekly", data.trend, fmt=fmt, day_fmt=day,
-            title=(_("Decisions per week: %(area)s", area=where) if where
-                   else _("Decisions per week")),
+            title=weekly_title,
             desc=_("Proposals sent to the lead, approvals and returns, per week."),
             names={"proposed": _("proposed"), "approved": _("approved"),
                    "returned": _("returned")}),
