@@ -9,10 +9,12 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from review_app import formatting
 from review_app.audit.models import AuditEntry
 from review_app.dashboard import figures, rollups
 from review_app.dashboard.figures import Outlook, Progress
 from review_app.dashboard.models import AreaDeadline, AreaTally, DailyActivity, ProgrammeSettings
+from review_app.dashboard.numbers import Numbers
 from review_app.extensions import db
 from review_app.requirements.models import Requirement, State
 from review_app.time import utcnow
@@ -88,8 +90,9 @@ def test_the_totals_follow_the_workflow_and_agree_with_a_recount(client, team, w
     assert page.status_code == 200
     # 3 of 6 decided: 50%; 2 cancelled (2,000,000 removed), 1 revised (1,000,000 touched).
     assert "50.0%" in text and "3 of 6" in text
-    assert "2,000,000 ₸" in text.replace("\u00a0", " ")
-    assert "1,000,000 ₸" in text.replace("\u00a0", " ")
+    html = page.get_data(as_text=True).replace("\u00a0", " ").replace("&nbsp;", " ")
+    assert '<p class="kpi-value" title="2,000,000 ₸">2M ₸</p>' in html
+    assert '<p class="kpi-value" title="1,000,000 ₸">1M ₸</p>' in html
     # The week's activity: 4 proposed (3 kept + the returned one), 3 approved, 1 returned.
     week = figures.week_of(utcnow().date()).strftime("%d.%m.%Y")
     assert f"{week} 4 3 1 0 3 / 6" in text
@@ -266,3 +269,15 @@ def test_the_burn_up_ends_at_what_is_approved_now():
     weeks = figures.weeks(days, TODAY, approved_now=20)
     assert [w.cumulative for w in weeks] == [17, 20]
     assert weeks[-1].proposed == 4 and weeks[0].reopened == 1
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_quick_number_formats_are_babels(language):
+    fast = Numbers(language)
+    for value in (0, 7, 1234, 1_234_567, 123_201_640_000):
+        assert fast.n(value) == formatting.number(value, language)
+        assert fast.money(value) == formatting.money(value, language)
+    for value in (0.0, 0.1, 2.0, 2.5, 28.6, 1234.5):
+        assert fast.one(value) == formatting.number(round(value, 1), language)
+    for fraction in (0, 0.0712, 0.4567, 1):
+        assert fast.pct(fraction) == formatting.percent(fraction, language)

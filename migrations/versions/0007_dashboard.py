@@ -53,7 +53,8 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_requirements_state_proposed", "requirements", ["state", "proposed_at"])
+    op.create_index("ix_requirements_state_proposed", "requirements",
+                    ["state", "proposed_at", "area_id"])
     op.create_index("ix_requirements_review_round", "requirements", ["review_round"])
 
     op.execute(

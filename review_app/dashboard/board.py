@@ -67,13 +67,24 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
             AreaTally.cost_kzt, AreaTally.businesses).where(*_scoped(AreaTally.area_id,
                                                                      area_ids))):
         tallies.setdefault(t[0], []).append(t[1:])
+    # Two small aggregates instead of every (area, day) row: the pace per area over the last
+    # PACE_DAYS days, and the trend's days summed over the areas it is about.
+    pace_from = today - timedelta(days=figures.PACE_DAYS - 1)
+    net = dict(db.session.execute(
+        sa.select(DailyActivity.area_id,
+                  sa.func.sum(DailyActivity.approved - DailyActivity.reopened))
+        .where(DailyActivity.day >= pace_from, DailyActivity.day <= today,
+               *_scoped(DailyActivity.area_id, area_ids))
+        .group_by(DailyActivity.area_id)).all())
+    trend_scope = {trend_area.id} if trend_area is not None else area_ids
     first_day = figures.week_of(today) - timedelta(weeks=figures.TREND_WEEKS - 1)
-    days: dict[int, dict[date, dict[str, int]]] = {}
-    for row in db.session.execute(sa.select(DailyActivity).where(
-            DailyActivity.day >= first_day, *_scoped(DailyActivity.area_id, area_ids))
-            ).scalars():
-        days.setdefault(row.area_id, {})[row.day] = {
-            k: getattr(row, k) for k in ("proposed", "approved", "returned", "reopened")}
+    trend_days = {day: {"proposed": p, "approved": a, "returned": r, "reopened": o}
+                  for day, p, a, r, o in db.session.execute(
+        sa.select(DailyActivity.day, sa.func.sum(DailyActivity.proposed),
+                  sa.func.sum(DailyActivity.approved), sa.func.sum(DailyActivity.returned),
+                  sa.func.sum(DailyActivity.reopened))
+        .where(DailyActivity.day >= first_day, *_scoped(DailyActivity.area_id, trend_scope))
+        .group_by(DailyActivity.day))}
     late = dict(db.session.execute(
         sa.select(Requirement.area_id, sa.func.count())
         .where(Requirement.state == State.PROPOSED, Requirement.proposed_at < late_before,
@@ -85,26 +96,15 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
     rows = []
     for area in areas:
         p = figures.tally(tallies.get(area.id, []))
-        area_days = days.get(area.id, {})
-        p.pace = figures.pace({d: (k["approved"], k["reopened"]) for d, k in area_days.items()},
-                              today)
+        p.pace = max(net.get(area.id) or 0, 0) / figures.PACE_DAYS
         p.deadline = own_deadlines.get(area.id, settings.deadline)
         p.late = late.get(area.id, 0)
         rows.append(AreaRow(area, figures.finish(p, today)))
         national.add(p)
     figures.finish(national, today)
 
-    if trend_area is not None:
-        trend_days = days.get(trend_area.id, {})
-        trend_progress = next(r.progress for r in rows if r.area.id == trend_area.id)
-    else:
-        trend_days = {}
-        for area_days in days.values():
-            for d, kinds in area_days.items():
-                into = trend_days.setdefault(d, {})
-                for k, n in kinds.items():
-                    into[k] = into.get(k, 0) + n
-        trend_progress = national
+    trend_progress = national if trend_area is None else next(
+        r.progress for r in rows if r.area.id == trend_area.id)
     trend = figures.weeks(trend_days, today, trend_progress.approved)
 
     scope = _scoped(Requirement.area_id, area_ids)

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from review_app import formatting, permissions
 from review_app.dashboard import board, charts, deadlines
 from review_app.dashboard.figures import Outlook
+from review_app.dashboard.numbers import Numbers
 from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.i18n import current_language
@@ -59,7 +60,7 @@ def index():
     return render_template(
         "dashboard/index.html", board=data, rows=rows, sort=sort, direction=direction,
         sees_all=scope is None, charts=_charts(data, language), outlook_label=outlook_label,
-        formatting=formatting,
+        num=Numbers(language),
         can_set_deadlines=permissions.can_change_area_settings(current_user))
 
 
@@ -68,8 +69,7 @@ def outlook_label(outlook: Outlook | str) -> str:
 
 
 def _charts(data: board.Board, language: str) -> dict:
-    def fmt(value: float) -> str:
-        return formatting.number(round(value), language)
+    fmt = Numbers(language).n
 
     def day(value: date) -> str:
         return formatting.when(value, "dd.MM")
@@ -93,7 +93,7 @@ def _charts(data: board.Board, language: str) -> dict:
             "split", split, title=_("Where the requirements stand"),
             desc=_("%(approved)s of %(total)s requirements have an approved decision.",
                    approved=fmt(p.approved), total=fmt(p.total)),
-            fmt=fmt, pct=lambda f: formatting.percent(f, language)),
+            fmt=fmt, pct=Numbers(language).pct),
         "burnup_svg": charts.burnup(
             "burnup", data.trend, trend.total, today=data.today, pace=trend.pace,
             deadline=trend.deadline, fmt=fmt, day_fmt=day, labels=charts.BurnupLabels(
