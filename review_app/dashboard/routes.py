@@ -59,7 +59,8 @@ def index():
     language = current_language()
     return render_template(
         "dashboard/index.html", board=data, rows=rows, sort=sort, direction=direction,
-        sees_all=scope is None, charts=_charts(data, language), outlook_label=outlook_label,
+        sees_all=scope is None, charts=_charts(data, language),
+        outlooks={o.value: outlook_label(o) for o in Outlook},
         num=Numbers(language),
         can_set_deadlines=permissions.can_change_area_settings(current_user))
 
