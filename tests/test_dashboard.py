@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from review_app import formatting
 from review_app.audit.models import AuditEntry
-from review_app.dashboard import figures, rollups
+from review_app.dashboard import charts, figures, rollups
 from review_app.dashboard.figures import Outlook, Progress
 from review_app.dashboard.models import AreaDeadline, AreaTally, DailyActivity, ProgrammeSettings
 from review_app.dashboard.numbers import Numbers
@@ -281,3 +281,9 @@ def test_the_quick_number_formats_are_babels(language):
         assert fast.one(value) == formatting.number(round(value, 1), language)
     for fraction in (0, 0.0712, 0.4567, 1):
         assert fast.pct(fraction) == formatting.percent(fraction, language)
+
+
+@pytest.mark.parametrize("value", [1, 3, 5, 10, 616, 10_000, 999_999])
+def test_chart_axes_step_in_whole_numbers_to_a_top_at_or_above_the_value(value):
+    top, step = charts._scale(value)
+    assert top >= value and step == int(step) and top % step == 0 and 1 <= top / step <= 8

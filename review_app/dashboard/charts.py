@@ -8,6 +8,7 @@ Each chart is a figure with a title and a description; the page shows its number
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,22 +37,23 @@ def _t(x: float, y: float, text: str, cls: str = "", anchor: str = "start") -> s
             f'{escape(text)}</text>')
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5, 5 x 10^n)."""
+def _scale(value: float) -> tuple[float, float]:
+    """A round axis top at or above ``value`` and its step (1, 2, 2.5 or 5 x 10^n, whole
+    numbers only: the axes count requirements), about four steps."""
     if value <= 0:
-        return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+        return 1, 1
+    raw = value / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = max(1, step if step >= 10 or step == int(step) else math.ceil(step))
+    return step * math.ceil(value / step), step
 
 
-def _y_axis(top_value: float, fmt: Fmt, plot_h: float, ticks: int = 4) -> list[str]:
+def _y_axis(top_value: float, step: float, fmt: Fmt, plot_h: float) -> list[str]:
     parts = []
-    for i in range(ticks + 1):
-        value = top_value * i / ticks
-        y = TOP + plot_h - plot_h * i / ticks
+    for i in range(round(top_value / step) + 1):
+        value = step * i
+        y = TOP + plot_h - plot_h * value / top_value
         parts.append(f'<line class="c-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"/>')
         parts.append(_t(LEFT - 6, y + 4, fmt(value), "c-axis", "end"))
@@ -81,7 +83,7 @@ def burnup(ident: str, series: Sequence[Week], total: int, *, today: date,
     horizon = min(horizon, today + timedelta(weeks=52))
     span = max((horizon - start).days, 7)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top_value = _nice_max(max(total, 1))
+    top_value, step_value = _scale(max(total, 1))
 
     def x(day: date) -> float:
         return LEFT + plot_w * min(max((day - start).days, 0), span) / span
@@ -89,7 +91,7 @@ def burnup(ident: str, series: Sequence[Week], total: int, *, today: date,
     def y(value: float) -> float:
         return TOP + plot_h - plot_h * min(value, top_value) / top_value
 
-    body = _y_axis(top_value, fmt, plot_h)
+    body = _y_axis(top_value, step_value, fmt, plot_h)
     # Month-ish ticks: every few weeks, labelled with the week's Monday.
     step = max(1, (span // 7) // 6)
     tick = start
@@ -143,8 +145,8 @@ def weekly_bars(ident: str, series: Sequence[Week], *, title: str, desc: str,
     """Proposed, approved and returned per week, side by side, with a legend."""
     kinds = ("proposed", "approved", "returned")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM - 22
-    top_value = _nice_max(max([getattr(w, k) for w in series for k in kinds] or [1]))
-    body = _y_axis(top_value, fmt, plot_h)
+    top_value, step_value = _scale(max([getattr(w, k) for w in series for k in kinds] or [1]))
+    body = _y_axis(top_value, step_value, fmt, plot_h)
     slot = plot_w / max(len(series), 1)
     bar = min(slot * 0.8 / 3, 18)
     label_every = max(1, len(series) // 8)
