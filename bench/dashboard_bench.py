@@ -47,19 +47,23 @@ def multiply(database_url: str, scale: int) -> None:
         copies = -(-scale // base) - 1
         if copies <= 0:
             return
-        for k in range(1, copies + 1):
-            limit = min(base, scale - base * k)
-            conn.execute(sa.text(
-                f"INSERT INTO requirements (code, {REQ_COLUMNS}) "
-                f"SELECT code || '~{k}', {REQ_COLUMNS} FROM requirements "
-                f"WHERE code NOT LIKE '%~%' ORDER BY id LIMIT {limit}"))
-            conn.execute(sa.text(
-                f"INSERT INTO review_events (requirement_id, {EVENT_COLUMNS}) "
-                f"SELECT c.id, {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} "
-                "FROM review_events e JOIN requirements o ON o.id = e.requirement_id "
-                f"JOIN requirements c ON c.code = o.code || '~{k}' "
-                "WHERE o.code NOT LIKE '%~%' ORDER BY e.id"))
-            print(f"copy {k}/{copies} done", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        conn.execute(sa.text(
+            f"INSERT INTO requirements (code, {REQ_COLUMNS}) "
+            f"SELECT code || '~' || k, {REQ_COLUMNS} "
+            f"FROM requirements CROSS JOIN generate_series(1, {copies}) AS k "
+            f"ORDER BY k, id LIMIT {scale - base}"))
+        print(f"requirements copied in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+              flush=True)
+        started = time.perf_counter()
+        conn.execute(sa.text(
+            f"INSERT INTO review_events (requirement_id, {EVENT_COLUMNS}) "
+            f"SELECT c.id, {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} "
+            "FROM requirements c JOIN requirements o ON o.code = split_part(c.code, '~', 1) "
+            "JOIN review_events e ON e.requirement_id = o.id "
+            "WHERE c.code LIKE '%~%' ORDER BY c.id, e.id"))
+        print(f"events copied in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+              flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
 

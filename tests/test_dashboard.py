@@ -16,10 +16,12 @@ from review_app.dashboard.figures import Outlook, Progress
 from review_app.dashboard.models import AreaDeadline, AreaTally, DailyActivity, ProgrammeSettings
 from review_app.dashboard.numbers import Numbers
 from review_app.extensions import db
+from review_app.imports import service
 from review_app.requirements.models import Requirement, State
 from review_app.time import utcnow
 from tests.conftest import login_as, page_text, reload
 from tests.dashboard_support import decided_by, proposed_by, rollups_agree
+from tests.importing import csv_bytes, row
 
 # Who may look ---------------------------------------------------------------------------------
 
@@ -287,3 +289,45 @@ def test_the_quick_number_formats_are_babels(language):
 def test_chart_axes_step_in_whole_numbers_to_a_top_at_or_above_the_value(value):
     top, step = charts._scale(value)
     assert top >= value and step == int(step) and top % step == 0 and 1 <= top / step <= 8
+
+
+# Every writer keeps the rollups current ---------------------------------------------------------
+
+def test_an_import_that_adds_moves_and_rewords_requirements_keeps_the_rollups(
+        client, team, world, tmp_path):
+    reviewed = world.requirement(team["fire"], annual_cost_kzt=10)
+    proposed_by(client, team["aigerim"], [reviewed])
+    decided_by(client, team["lead"], [reviewed])
+    moved = world.requirement(team["fire"], annual_cost_kzt=5)
+    path = tmp_path / "import.csv"
+    path.write_bytes(csv_bytes([
+        row("NEW-1", "07", annual_cost_kzt="700", businesses_affected="3"),
+        row("NEW-2", "12", annual_cost_kzt="800"),
+        row(moved.code, "12", title=moved.title, text=moved.text, annual_cost_kzt="6"),
+        row(reviewed.code, "07", title=reviewed.title, text="Новая редакция текста требования.",
+            annual_cost_kzt="11"),
+    ]))
+    service.apply(path, team["admin"])
+    db.session.commit()
+    assert reload(reviewed).state == State.RETURNED
+    assert rollups_agree() == []
+
+
+def test_bulk_approval_and_dual_review_keep_the_rollups(client, team, world):
+    reqs = [world.requirement(team["fire"]) for _ in range(3)]
+    proposed_by(client, team["aigerim"], reqs)
+    login_as(client, team["lead"])
+    response = client.post("/queue/decide", data={
+        "action": "approve", "item": [f"{r.id}:{reload(r).version}" for r in reqs]})
+    assert response.status_code in (302, 303)
+    assert all(reload(r).state == State.APPROVED for r in reqs)
+
+    fire = reload(reqs[0]).area
+    fire.dual_review = True
+    db.session.commit()
+    dual = world.requirement(team["fire"])
+    proposed_by(client, team["aigerim"], [dual], "cancel")
+    assert rollups_agree() == []
+    proposed_by(client, team["bolat"], [dual], "keep")
+    assert reload(dual).state == State.PROPOSED and reload(dual).conflict
+    assert rollups_agree() == []
