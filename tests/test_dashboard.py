@@ -179,6 +179,12 @@ def test_the_areas_sort_by_each_column(client, team, world):
             assert client.get(f"/dashboard?sort={key}&dir={direction}").status_code == 200
     html = client.get("/dashboard?sort=remaining&dir=desc").get_data(as_text=True)
     assert html.index('data-area="12"') < html.index('data-area="07"')
+    # Every link of a row leads somewhere that answers.
+    row = html[html.index('data-area="12"'):].split("</tr>")[0]
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+)"', row)]
+    assert len(links) == 4
+    for link in links + ["/requirements/?area=12&state=proposed&sort=waiting"]:
+        assert client.get(link).status_code == 200, link
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
