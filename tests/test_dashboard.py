@@ -337,3 +337,14 @@ def test_bulk_approval_and_dual_review_keep_the_rollups(client, team, world):
     proposed_by(client, team["bolat"], [dual], "keep")
     assert reload(dual).state == State.PROPOSED and reload(dual).conflict
     assert rollups_agree() == []
+
+
+def test_a_change_to_a_requirement_whose_values_were_not_loaded_is_counted_right(world, team):
+    req = world.requirement(team["fire"], annual_cost_kzt=40, businesses_affected=2)
+    db.session.expire(req)
+    req.annual_cost_kzt = 90  # set while expired: the session has no "before"
+    db.session.commit()
+    assert rollups_agree() == []
+    db.session.delete(reload(req))
+    db.session.commit()
+    assert rollups_agree() == []

@@ -77,7 +77,7 @@ _TRACKED = ("area_id", "state", "decision", "annual_cost_kzt", "businesses_affec
 @sa.event.listens_for(so.Session, "before_flush")
 def _collect(session: so.Session, _context, _instances) -> None:
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
-    changed: list[Requirement] = []
+    changed: list[Requirement] = []  # whose values before this flush must be read
     for obj in session.new:
         if isinstance(obj, Requirement):
             pending.tally(tally_key(obj.area_id, obj.state, obj.decision),
@@ -85,24 +85,51 @@ def _collect(session: so.Session, _context, _instances) -> None:
         elif isinstance(obj, ReviewEvent):
             _collect_event(session, pending, obj)
     for obj in session.dirty:
-        if isinstance(obj, Requirement) and _tracked_change(obj):
+        if not isinstance(obj, Requirement) or not _tracked_change(obj):
+            continue
+        known = _old_and_new(obj)
+        if known is None:
             changed.append(obj)
+        else:
+            _move(pending, *known)
     deleted = [obj for obj in session.deleted if isinstance(obj, Requirement)]
     if changed or deleted:
-        # What the database holds now, not the attribute history: an attribute set while
-        # expired has no "before" in the session.
+        # What the database holds now: an attribute set while expired (or never loaded) has
+        # no "before" in the session. One query for the flush, not one per object.
         ids = [o.id for o in changed + deleted]
-        before = {row.id: row for row in session.connection().execute(
+        before = {row.id: row._asdict() for row in session.connection().execute(
             sa.select(Requirement.id, *(getattr(Requirement, c) for c in _TRACKED))
             .where(Requirement.id.in_(ids)))}
-        for obj in changed + deleted:
-            old = before.get(obj.id)
-            if old is not None:
-                pending.tally(tally_key(old.area_id, old.state, old.decision),
-                              _weights(old.annual_cost_kzt, old.businesses_affected, -1))
         for obj in changed:
-            pending.tally(tally_key(obj.area_id, obj.state, obj.decision),
-                          _weights(obj.annual_cost_kzt, obj.businesses_affected, 1))
+            if obj.id in before:
+                _move(pending, before[obj.id], {c: getattr(obj, c) for c in _TRACKED})
+        for obj in deleted:
+            if obj.id in before:
+                _move(pending, before[obj.id], None)
+
+
+def _old_and_new(obj: Requirement) -> tuple[dict, dict] | None:
+    """The tracked values before and after, from the session's own history (the usual case:
+    the workflow loaded the requirement); None when one of them was never loaded."""
+    attrs = sa.inspect(obj).attrs
+    old, new = {}, {}
+    for name in _TRACKED:
+        history = attrs[name].history
+        if history.deleted:
+            old[name], new[name] = history.deleted[0], (history.added or [None])[0]
+        elif history.unchanged:
+            old[name] = new[name] = history.unchanged[0]
+        else:
+            return None
+    return old, new
+
+
+def _move(pending: _Pending, old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
+    pending.tally(tally_key(old["area_id"], old["state"], old["decision"]),
+                  _weights(old["annual_cost_kzt"], old["businesses_affected"], -1))
+    if new is not None:
+        pending.tally(tally_key(new["area_id"], new["state"], new["decision"]),
+                      _weights(new["annual_cost_kzt"], new["businesses_affected"], 1))
 
 
 def _tracked_change(obj: Requirement) -> bool:
