@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="samples per measurement")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--lead", default="lead01@demo.kz")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="time an already seeded --database-url again (no upgrade, no seed)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
@@ -128,10 +130,13 @@ def main() -> None:
     figures: dict = {"database": env["DATABASE_URL"].split(":")[0]}
     server = None
     try:
+        if args.no_seed:
+            args.scale = 0
         started = time.perf_counter()
-        run([str(BIN / "flask"), "db", "upgrade"], env)
-        run([str(BIN / "flask"), "seed-demo", "--requirements", "10000"], env)
-        figures["seed_seconds"] = round(time.perf_counter() - started, 1)
+        if not args.no_seed:
+            run([str(BIN / "flask"), "db", "upgrade"], env)
+            run([str(BIN / "flask"), "seed-demo", "--requirements", "10000"], env)
+            figures["seed_seconds"] = round(time.perf_counter() - started, 1)
         if args.scale > 10_000:
             if not env["DATABASE_URL"].startswith("postgresql"):
                 raise SystemExit("--scale needs --database-url postgresql://...")
@@ -149,6 +154,7 @@ def main() -> None:
         lead = type(manager)(manager.port)
         sign_in(lead, args.lead)
         figures["dashboard_lead"] = timed(lead, "/dashboard", args.requests)
+        figures["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
         stop(server)
     print(json.dumps(figures, indent=2))
