@@ -8,6 +8,7 @@ recount, then times over HTTP:
 * ``/dashboard`` as a manager (every area),
 * ``/dashboard?area=01&sort=forecast`` (one area's trend, areas sorted),
 * ``/dashboard`` as an area lead (their areas only),
+* and, for reference, the requirements list (50 rows) on the same machine at the same time,
 
 and counts the SQL statements one dashboard request runs. Prints one JSON object.
 Rerun: ``python bench/dashboard_bench.py [--database-url URL] [--scale 1000000]``.
@@ -154,6 +155,9 @@ def main() -> None:
         lead = type(manager)(manager.port)
         sign_in(lead, args.lead)
         figures["dashboard_lead"] = timed(lead, "/dashboard", args.requests)
+        # The same machine's speed right now: the list page, whose own target is p95 < 30 ms
+        # (bench/http_bench.py), timed in the same run.
+        figures["reference_list_page"] = timed(manager, "/requirements/?area=01", args.requests)
         figures["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
         stop(server)
