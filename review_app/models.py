@@ -7,6 +7,7 @@ from review_app.dashboard.models import (
     AreaTally,
     DailyActivity,
     ProgrammeSettings,
+    WaitingDay,
 )
 from review_app.imports.models import ImportBatch, ImportFileChunk
 from review_app.requirements.models import Area, Decision, Requirement, State
@@ -14,7 +15,7 @@ from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.summaries.models import Summary, SummaryChunk
 
 __all__ = [
-    "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings",
+    "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings", "WaitingDay",
     "ImportBatch", "ImportFileChunk",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",

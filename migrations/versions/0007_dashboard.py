@@ -1,5 +1,6 @@
 """The dashboard: rollups kept current as events happen (tallies per area/state/decision,
-activity per area and day), programme and area deadlines, and two indexes for its lists.
+activity per area and day, waiting proposals per area and day proposed), programme and area
+deadlines, and two indexes for its lists.
 
 The rollups are filled here from what exists, so an upgraded database starts consistent
 (``flask check-history`` compares them with a recount).
@@ -39,6 +40,13 @@ def upgrade():
         sa.PrimaryKeyConstraint("area_id", "day"),
     )
     op.create_table(
+        "dashboard_waiting",
+        sa.Column("area_id", sa.Integer(), sa.ForeignKey("areas.id"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("proposals", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("area_id", "day"),
+    )
+    op.create_table(
         "area_deadlines",
         sa.Column("area_id", sa.Integer(), sa.ForeignKey("areas.id"), nullable=False),
         sa.Column("deadline", sa.Date(), nullable=False),
@@ -62,8 +70,14 @@ def upgrade():
         "businesses) SELECT area_id, state, COALESCE(decision, ''), COUNT(*), "
         "COALESCE(SUM(annual_cost_kzt), 0), COALESCE(SUM(businesses_affected), 0) "
         "FROM requirements GROUP BY area_id, state, COALESCE(decision, '')")
-    day = ("CAST(e.created_at AS DATE)" if op.get_bind().dialect.name == "postgresql"
-           else "date(e.created_at)")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    day = "CAST(e.created_at AS DATE)" if postgres else "date(e.created_at)"
+    proposed_day = "CAST(proposed_at AS DATE)" if postgres else "date(proposed_at)"
+    op.execute(
+        f"INSERT INTO dashboard_waiting (area_id, day, proposals) "
+        f"SELECT area_id, {proposed_day}, COUNT(*) FROM requirements "
+        f"WHERE state = 'proposed' AND proposed_at IS NOT NULL "
+        f"GROUP BY area_id, {proposed_day}")
     # The same rules as rollups.event_kind.
     op.execute(
         f"INSERT INTO dashboard_days (area_id, day, proposed, approved, returned, reopened) "
@@ -84,5 +98,6 @@ def downgrade():
     op.drop_index("ix_requirements_state_proposed", "requirements")
     op.drop_table("programme_settings")
     op.drop_table("area_deadlines")
+    op.drop_table("dashboard_waiting")
     op.drop_table("dashboard_days")
     op.drop_table("dashboard_tallies")

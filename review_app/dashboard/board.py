@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from review_app.dashboard import deadlines, figures
 from review_app.dashboard.figures import Progress, Week
-from review_app.dashboard.models import AreaTally, DailyActivity
+from review_app.dashboard.models import AreaTally, DailyActivity, WaitingDay
 from review_app.extensions import db
 from review_app.requirements.models import Area, Requirement, State
 from review_app.time import utcnow
@@ -58,7 +58,7 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
     now = now or utcnow()
     today = now.date()
     settings = deadlines.programme()
-    late_before = now - timedelta(days=settings.approval_wait_days)
+    late_before = deadlines.late_before(now, settings.approval_wait_days)
     areas = list(db.session.scalars(sa.select(Area).where(*_scoped(Area.id, area_ids))
                                     .order_by(Area.code)))
     tallies: dict[int, list] = {}
@@ -86,10 +86,9 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
         .where(DailyActivity.day >= first_day, *_scoped(DailyActivity.area_id, trend_scope))
         .group_by(DailyActivity.day))}
     late = dict(db.session.execute(
-        sa.select(Requirement.area_id, sa.func.count())
-        .where(Requirement.state == State.PROPOSED, Requirement.proposed_at < late_before,
-               *_scoped(Requirement.area_id, area_ids))
-        .group_by(Requirement.area_id)).all())
+        sa.select(WaitingDay.area_id, sa.func.sum(WaitingDay.proposals))
+        .where(WaitingDay.day < late_before.date(), *_scoped(WaitingDay.area_id, area_ids))
+        .group_by(WaitingDay.area_id)).all())
     own_deadlines = deadlines.area_deadlines()
 
     national = Progress(deadline=settings.deadline)

@@ -6,7 +6,7 @@ checks the permission (``permissions.can_change_area_settings``) and commits onc
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -41,9 +41,13 @@ def area_deadlines() -> dict[int, date]:
     return dict(db.session.execute(sa.select(AreaDeadline.area_id, AreaDeadline.deadline)).all())
 
 
-def late_before(now: datetime | None = None) -> datetime:
-    """Proposals made before this moment have waited too long for the lead."""
-    return (now or utcnow()) - timedelta(days=programme().approval_wait_days)
+def late_before(now: datetime | None = None, wait_days: int | None = None) -> datetime:
+    """Proposals made before this moment have waited too long for the lead: the start of the
+    (UTC) day ``wait_days`` before today, so the dashboard can sum its per-day rollup."""
+    if wait_days is None:
+        wait_days = programme().approval_wait_days
+    day = ((now or utcnow()) - timedelta(days=wait_days)).date()
+    return datetime.combine(day, time.min)
 
 
 def _iso(day: date | None) -> str | None:

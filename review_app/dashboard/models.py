@@ -55,6 +55,18 @@ class DailyActivity(db.Model):
     reopened: so.Mapped[int] = so.mapped_column(default=0)
 
 
+class WaitingDay(db.Model):
+    """Proposals of an area now waiting for the lead, by the (UTC) day they were proposed:
+    "waiting longer than N days" is a sum over the days before a cutoff, not a count of the
+    register's waiting rows (141,600 of them at 1,000,000 requirements took 57 ms)."""
+
+    __tablename__ = "dashboard_waiting"
+
+    area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("areas.id"), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    proposals: so.Mapped[int] = so.mapped_column(default=0)
+
+
 class AreaDeadline(db.Model):
     """When an area's review must be complete (set by admins, audited)."""
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
-from review_app.dashboard.models import NO_DECISION, AreaTally, DailyActivity
+from review_app.dashboard.models import NO_DECISION, AreaTally, DailyActivity, WaitingDay
 from review_app.requirements.models import Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.time import utcnow
@@ -63,6 +63,7 @@ class _Pending:
     def __init__(self) -> None:
         self.tallies: dict[TallyKey, Counter] = {}
         self.days: dict[DayKey, Counter] = {}
+        self.waits: dict[DayKey, int] = {}
 
     def tally(self, key: TallyKey, weights: Counter) -> None:
         self.tallies.setdefault(key, Counter()).update(weights)
@@ -70,8 +71,14 @@ class _Pending:
     def day(self, key: DayKey, kind: str) -> None:
         self.days.setdefault(key, Counter())[kind] += 1
 
+    def waiting(self, values: Mapping[str, Any], sign: int) -> None:
+        if values.get("state") == State.PROPOSED and values.get("proposed_at") is not None:
+            key = (values["area_id"], _day(values["proposed_at"]))
+            self.waits[key] = self.waits.get(key, 0) + sign
 
-_TRACKED = ("area_id", "state", "decision", "annual_cost_kzt", "businesses_affected")
+
+_TRACKED = ("area_id", "state", "decision", "annual_cost_kzt", "businesses_affected",
+            "proposed_at")
 
 
 @sa.event.listens_for(so.Session, "before_flush")
@@ -82,6 +89,7 @@ def _collect(session: so.Session, _context, _instances) -> None:
         if isinstance(obj, Requirement):
             pending.tally(tally_key(obj.area_id, obj.state, obj.decision),
                           _weights(obj.annual_cost_kzt, obj.businesses_affected, 1))
+            pending.waiting({c: getattr(obj, c) for c in _TRACKED}, 1)
         elif isinstance(obj, ReviewEvent):
             _collect_event(session, pending, obj)
     for obj in session.dirty:
@@ -127,9 +135,11 @@ def _old_and_new(obj: Requirement) -> tuple[dict, dict] | None:
 def _move(pending: _Pending, old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
     pending.tally(tally_key(old["area_id"], old["state"], old["decision"]),
                   _weights(old["annual_cost_kzt"], old["businesses_affected"], -1))
+    pending.waiting(old, -1)
     if new is not None:
         pending.tally(tally_key(new["area_id"], new["state"], new["decision"]),
                       _weights(new["annual_cost_kzt"], new["businesses_affected"], 1))
+        pending.waiting(new, 1)
 
 
 def _tracked_change(obj: Requirement) -> bool:
@@ -153,7 +163,7 @@ def _collect_event(session: so.Session, pending: _Pending, event: ReviewEvent) -
 @sa.event.listens_for(so.Session, "after_flush")
 def _apply(session: so.Session, _context) -> None:
     pending: _Pending | None = session.info.pop(_PENDING, None)
-    if pending is None or not (pending.tallies or pending.days):
+    if pending is None or not (pending.tallies or pending.days or pending.waits):
         return
     _write(session.connection(), pending)
 
@@ -175,6 +185,10 @@ def _write(conn: sa.Connection, pending: _Pending) -> None:
              ("requirements", "cost_kzt", "businesses"), tallies)
     if days:
         _add(conn, DailyActivity.__table__, ("area_id", "day"), KINDS, days)
+    waits = [{"area_id": k[0], "day": k[1], "proposals": n}
+             for k, n in sorted(pending.waits.items()) if n]
+    if waits:
+        _add(conn, WaitingDay.__table__, ("area_id", "day"), ("proposals",), waits)
 
 
 def _add(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...],
@@ -226,6 +240,22 @@ def recount_days(session: so.Session) -> dict[DayKey, tuple[int, int, int, int]]
     return {k: tuple(c[kind] for kind in KINDS) for k, c in counts.items()}
 
 
+def recount_waiting(session: so.Session) -> dict[DayKey, int]:
+    """The waiting proposals per area and day of proposal, counted from the requirements."""
+    counts: Counter = Counter()
+    for area_id, proposed_at in session.execute(
+            sa.select(Requirement.area_id, Requirement.proposed_at)
+            .where(Requirement.state == State.PROPOSED, Requirement.proposed_at.is_not(None))
+            .execution_options(yield_per=5000)):
+        counts[(area_id, _day(proposed_at))] += 1
+    return dict(counts)
+
+
+def stored_waiting(session: so.Session) -> dict[DayKey, int]:
+    return {(w.area_id, _day(w.day)): w.proposals
+            for w in session.scalars(sa.select(WaitingDay)) if w.proposals}
+
+
 def _day(moment: datetime | date) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
@@ -245,8 +275,10 @@ def stored_days(session: so.Session) -> dict[DayKey, tuple[int, int, int, int]]:
 def differences(session: so.Session) -> list[str]:
     """Where the stored rollups disagree with a recount, in words; empty when they agree."""
     found = []
-    for name, stored, counted in (("tally", stored_tallies(session), recount_tallies(session)),
-                                  ("day", stored_days(session), recount_days(session))):
+    for name, stored, counted in (
+            ("tally", stored_tallies(session), recount_tallies(session)),
+            ("day", stored_days(session), recount_days(session)),
+            ("waiting", stored_waiting(session), recount_waiting(session))):
         for key in sorted(stored.keys() | counted.keys(), key=str):
             if stored.get(key) != counted.get(key):
                 found.append(f"dashboard {name} {key}: stored {stored.get(key)}, "
@@ -258,9 +290,14 @@ def rebuild(session: so.Session) -> None:
     """Replace the rollups by a recount (after a bulk write that bypassed the ORM)."""
     session.flush()
     tallies, days = recount_tallies(session), recount_days(session)
+    waits = recount_waiting(session)
     conn = session.connection()
     conn.execute(sa.delete(AreaTally.__table__))
     conn.execute(sa.delete(DailyActivity.__table__))
+    conn.execute(sa.delete(WaitingDay.__table__))
+    if waits:
+        conn.execute(sa.insert(WaitingDay.__table__), [
+            {"area_id": a, "day": day, "proposals": n} for (a, day), n in waits.items()])
     if tallies:
         conn.execute(sa.insert(AreaTally.__table__), [
             {"area_id": a, "state": s, "decision": d, "requirements": n, "cost_kzt": c,
