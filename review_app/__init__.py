@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         audit,
         auth,
         cli,
+        dashboard,
         database,
         errors,
         extensions,
@@ -67,5 +68,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     admin.init_app(app)
     summaries.init_app(app)
+    dashboard.init_app(app)
     security.init_app(app)
     return app

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from review_app import consistency, devserver
 from review_app.auth.models import GlobalRole, User
+from review_app.dashboard import rollups
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
 
@@ -97,16 +98,33 @@ def check_history_command(limit: int) -> None:
     """
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
     found = consistency.check(db.session)
+    rollup_problems = rollups.differences(db.session)
+    for problem in rollup_problems[:limit]:
+        click.echo(problem)
     if not found:
         click.echo(f"{total} requirement{'' if total == 1 else 's'} checked: "
                    "all agree with their history.")
-        return
+        if not rollup_problems:
+            click.echo("The dashboard's rollups agree with a recount.")
+            return
+        click.echo(f"{len(rollup_problems)} dashboard rollup rows disagree with a recount "
+                   "(flask rebuild-dashboard replaces them).", err=True)
+        raise SystemExit(1)
     for mismatch in found[:limit]:
         click.echo(str(mismatch))
     more = f" (first {limit} shown)" if len(found) > limit else ""
     click.echo(f"{len(found)} cached values of {len({m.requirement_id for m in found})} of "
                f"{total} requirements disagree with their history{more}.", err=True)
     raise SystemExit(1)
+
+
+@click.command("rebuild-dashboard")
+def rebuild_dashboard_command() -> None:
+    """Recount the dashboard's rollups from the requirements and their history (after a
+    script wrote requirements or events without the ORM)."""
+    rollups.rebuild(db.session)
+    db.session.commit()
+    click.echo("The dashboard's rollups were recounted.")
 
 
 @click.command("create-user")
@@ -139,5 +157,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(check_history_command)
+    app.cli.add_command(rebuild_dashboard_command)
     app.cli.add_command(prepare_command)
     app.cli.add_command(dev_command)

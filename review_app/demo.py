@@ -43,6 +43,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.dashboard import rollups
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.scm import demo as scm_demo
@@ -486,6 +487,7 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
         if rebuild:  # the planner must know the tables are large now
             session.execute(sa.text("ANALYZE requirements"))
             session.execute(sa.text("ANALYZE review_events"))
+    rollups.rebuild(session)  # the bulk inserts above bypass the session listeners
     return {"areas": len(AREAS), "users": user_count, **added}
 
 

@@ -2,6 +2,13 @@
 
 from review_app.audit.models import AuditEntry
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.dashboard.models import (
+    AreaDeadline,
+    AreaTally,
+    DailyActivity,
+    ProgrammeSettings,
+    WaitingDay,
+)
 from review_app.imports.models import ImportBatch, ImportFileChunk
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
@@ -9,7 +16,8 @@ from review_app.scm.models import ScmCost, Tariff
 from review_app.summaries.models import Summary, SummaryChunk
 
 __all__ = [
-    "AuditEntry", "ImportBatch", "ImportFileChunk",
+    "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings", "WaitingDay",
+    "ImportBatch", "ImportFileChunk",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "ScmCost", "Tariff", "User",

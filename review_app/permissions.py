@@ -259,3 +259,15 @@ def require(allowed: bool, user: AnyUser, action: str, target: object) -> None:
         log_denied(user, action, target)
         abort(403)
 
+
+
+def can_view_dashboard(user: AnyUser) -> bool:
+    """The national dashboard: managers and admins (every area), leads (their own areas)."""
+    return _signed_in(user) and (user.sees_all_areas or bool(lead_area_ids(user)))
+
+
+def dashboard_area_ids(user: AnyUser) -> set[int] | None:
+    """The areas the dashboard shows ``user``: None for every area (managers, admins)."""
+    if _signed_in(user) and user.sees_all_areas:
+        return None
+    return lead_area_ids(user)

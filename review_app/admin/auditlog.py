@@ -68,7 +68,8 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
-        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED,
+        AuditAction.DEADLINES_CHANGED)),
     "tariffs": Category(_l("Changes to cost tariffs"), audit_actions=(
         AuditAction.TARIFF_CREATED, AuditAction.TARIFF_UPDATED)),
 }
@@ -93,6 +94,7 @@ AUDIT_LABELS = {
     AuditAction.AREA_UPDATED: _l("changed an area"),
     AuditAction.TARIFF_CREATED: _l("created a cost tariff"),
     AuditAction.TARIFF_UPDATED: _l("changed a cost tariff"),
+    AuditAction.DEADLINES_CHANGED: _l("changed deadlines"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     AREA_UPDATED = "area_updated"
     TARIFF_CREATED = "tariff_created"
     TARIFF_UPDATED = "tariff_updated"
+    #: The programme deadline, an area's deadline or the approval waiting limit changed.
+    DEADLINES_CHANGED = "deadlines_changed"
 
 
 class AuditEntry(db.Model):

@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from review_app.auth.models import User
+from review_app.dashboard import rollups
 from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
@@ -306,6 +307,7 @@ class _Writer:
         else:
             db.session.execute(sa.insert(Requirement), records)
         self._insert_costs(records)
+        rollups.add_requirements(db.session, records)  # the insert bypasses the ORM
 
     def _insert_costs(self, records: list[dict[str, Any]]) -> None:
         """The computed costs of new requirements that came with SCM inputs."""

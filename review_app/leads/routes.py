@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from review_app import permissions
 from review_app.admin import service as admin_service  # the one writer of area settings
 from review_app.auth.models import AreaMembership, AreaRole, User
+from review_app.dashboard import deadlines
 from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing, queries
@@ -42,6 +43,7 @@ from review_app.requirements.queries import (
 from review_app.reviews import drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import costs as scm_costs
+from review_app.time import utcnow
 from review_app.validation import parse_id, parse_int, reports_own_filter_errors
 
 bp = Blueprint("leads", __name__)
@@ -92,7 +94,8 @@ def queue():
                            people=people, bodies=issuing_bodies(scope),
                            decisions=list(Decision), args=request.args, proposals=proposals,
                            approvers=_approvers_of_own(page.rows if page else [], proposals),
-                           form=FlaskForm(), max_bulk=workflow.MAX_BULK), status
+                           form=FlaskForm(), max_bulk=workflow.MAX_BULK,
+                           late_before=deadlines.late_before(), now=utcnow()), status
 
 
 def queue_area_ids() -> set[int] | None:

@@ -69,6 +69,10 @@ class Requirement(db.Model):
         sa.Index("ix_requirements_area_code", "area_id", "code"),
         sa.Index("ix_requirements_area_state_proposed", "area_id", "state", "proposed_at"),
         sa.Index("ix_requirements_area_assignee", "area_id", "assignee_id"),
+        # The dashboard: the oldest proposals nationally and the late ones per area (covering),
+        # and the ones sent back repeatedly.
+        sa.Index("ix_requirements_state_proposed", "state", "proposed_at", "area_id"),
+        sa.Index("ix_requirements_review_round", "review_round"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -26,12 +26,16 @@ from flask_babel import lazy_pgettext
 
 from review_app import permissions
 from review_app.auth.models import AreaMembership, AreaRole, User
+from review_app.dashboard import rollups  # noqa: F401  (see below)
 from review_app.extensions import db
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import compute as scm_compute
 from review_app.scm.models import ScmCost, Tariff
 from review_app.time import utcnow
+
+# ``rollups`` registers session listeners that add every change made here to the dashboard's
+# rollups in the same flush, so the same transaction, as the change and its event.
 
 #: Which states each action may start from.
 ALLOWED_FROM: dict[Action, frozenset[State]] = {
