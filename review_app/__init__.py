@@ -43,6 +43,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         imports,
         leads,
+        notifications,
+        package,
         requirements,
         reviews,
         security,
@@ -69,5 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     admin.init_app(app)
     summaries.init_app(app)
+    package.init_app(app)
+    notifications.init_app(app)
     security.init_app(app)
     return app
