@@ -1,33 +1,30 @@
 """The amendment package as DOCX (one table per legal act, under a heading per issuing body)
 and as XLSX (one row per requirement, and a sheet of acts). Pure: plain data in, a file out.
 
-DOCX: python-docx keeps the document in memory until it is saved; at 10,000 requirements that
-is about 120 MB (bench/package_bench.py), within the worker's budget. Rows are added through
-prepared XML rather than python-docx's cell API, which was five times slower.
+DOCX: python-docx makes the frame, the body is streamed (see below), so memory stays flat.
 XLSX: XlsxWriter's constant-memory mode, as the summaries, so memory stays flat.
 """
 
 from __future__ import annotations
 
-import copy
+import io
+import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
+from xml.sax.saxutils import escape
 
 import xlsxwriter
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from lxml import etree
 
 from review_app.package.source import ActCount, PackageRow
 
 #: ``progress(rows_written, rows_total)``; it may raise to stop the build.
-Progress = object
 #: Excel refuses longer cell text.
 MAX_CELL = 32_767
 WHEN = "dd.mm.yyyy hh:mm"
@@ -62,65 +59,75 @@ def _counts(texts, acts: list[ActCount]) -> str:
 
 
 # DOCX ---------------------------------------------------------------------------------------
+#
+# python-docx keeps a whole document in memory: with every one of 10,000 requirements in the
+# package the worker peaked at 335 MB (bench/package_bench.py). So python-docx makes the frame
+# (styles, page setup, the title block) around a placeholder paragraph, and the body -- the
+# headings and tables -- is streamed into word/document.xml in its place: memory stays flat
+# and the build is twice as quick.
+
+PLACEHOLDER = "PACKAGE-BODY-7f3c"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+#: Characters XML 1.0 cannot carry (imported text could hold them); they are dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 
 def _act_title(texts, act_name: str, ref: str) -> str:
     title = act_name or texts["no_act"]
     return f"{title}, {ref}" if ref else title
 
 
-class _RowMaker:
-    """Table rows from a prepared template row: deep-copying a small XML tree and setting its
-    texts is much quicker than python-docx building each cell."""
-
-    def __init__(self, widths: list[int]):
-        tr = OxmlElement("w:tr")
-        for width in widths:
-            tc = OxmlElement("w:tc")
-            tc_pr = OxmlElement("w:tcPr")
-            tc_w = OxmlElement("w:tcW")
-            tc_w.set(qn("w:w"), str(width))
-            tc_w.set(qn("w:type"), "dxa")
-            tc_pr.append(tc_w)
-            tc.append(tc_pr)
-            tc.append(OxmlElement("w:p"))
-            tr.append(tc)
-        self.template = tr
-
-    def row(self, values: list[str], bold: bool = False) -> etree._Element:
-        tr = copy.deepcopy(self.template)
-        for tc, value in zip(tr.iterchildren(qn("w:tc")), values, strict=True):
-            p = tc.find(qn("w:p"))
-            for n, line in enumerate(value.split("\n")):
-                if n:
-                    p = OxmlElement("w:p")
-                    tc.append(p)
-                if not line:
-                    continue
-                r = OxmlElement("w:r")
-                if bold:
-                    r_pr = OxmlElement("w:rPr")
-                    r_pr.append(OxmlElement("w:b"))
-                    r.append(r_pr)
-                t = OxmlElement("w:t")
-                t.text = line
-                t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-                r.append(t)
-                p.append(r)
-        return tr
+def _x(text: str) -> str:
+    return escape(_NOT_XML.sub("", text))
 
 
-def write_docx(package: Package, out: IO[bytes], texts, progress=None) -> None:
-    """One heading per issuing body, one table per legal act; wording exactly as stored."""
+def _paragraph(text: str, style: str | None = None, bold: bool = False) -> str:
+    p_pr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+    if not text:
+        return f"<w:p>{p_pr}</w:p>"
+    r_pr = "<w:rPr><w:b/></w:rPr>" if bold else ""
+    return (f'<w:p>{p_pr}<w:r>{r_pr}<w:t xml:space="preserve">{_x(text)}</w:t></w:r></w:p>')
+
+
+def _row(values: list[str], widths: list[int], header: bool = False) -> str:
+    cells = "".join(
+        f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+        + "".join(_paragraph(line, bold=header) for line in value.split("\n"))
+        + "</w:tc>"
+        for value, width in zip(values, widths, strict=True))
+    # Long wording may run over a page break; the header row repeats on the next page.
+    tr_pr = "<w:trPr><w:tblHeader/></w:trPr>" if header else ""
+    return f"<w:tr>{tr_pr}{cells}</w:tr>"
+
+
+def _table_start(header: list[str], widths: list[int]) -> str:
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+    return ('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/>'
+            '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+            'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+            f"<w:tblGrid>{grid}</w:tblGrid>{_row(header, widths, header=True)}")
+
+
+def _frame(package: Package, texts) -> bytes:
+    """The document around the body, made by python-docx, with the placeholder inside."""
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21.0)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(9)
-    doc.add_heading(texts["title"], level=0)
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        style.font.name = "Times New Roman"
+        # The theme's fonts would win over the named one; complex scripts get it too.
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for theme in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+            fonts.attrib.pop(qn(f"w:{theme}"), None)
+        fonts.set(qn("w:cs"), "Times New Roman")
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.styles["Normal"].paragraph_format.space_after = Pt(2)
+    doc.add_paragraph(texts["title"], style="Title")
     doc.add_paragraph(texts["subtitle"])
     for label, value in package.scope:
         doc.add_paragraph(f"{label}: {value}")
@@ -128,50 +135,70 @@ def write_docx(package: Package, out: IO[bytes], texts, progress=None) -> None:
     doc.add_paragraph(_counts(texts, package.acts))
     if not package.total:
         doc.add_paragraph(texts["none"])
+    doc.add_paragraph(PLACEHOLDER)
+    frame = io.BytesIO()
+    doc.save(frame)
+    return frame.getvalue()
+
+
+def _body(package: Package, texts, progress) -> Iterator[str]:
+    """The headings and tables, as XML text, one requirement at a time."""
     per_act = {(a.issuing_body, a.legal_act, a.legal_act_ref): a for a in package.acts}
     widths = [int(Cm(w).twips) for _, w in DOCX_COLUMNS]
-    maker = _RowMaker(widths)
     header = [texts[key] for key, _ in DOCX_COLUMNS]
     body = act = None
-    tbl = None
-    done = 0
-    for row in package.rows:
-        if row.issuing_body != body:
-            body, act = row.issuing_body, None
-            doc.add_heading(body or texts["no_body"], level=1)
-        if (row.legal_act, row.legal_act_ref) != act:
+    in_table = False
+    number = 0
+    for done, row in enumerate(package.rows, start=1):
+        if row.issuing_body != body or (row.legal_act, row.legal_act_ref) != act:
+            if in_table:
+                yield "</w:tbl>" + _paragraph("")
+            if row.issuing_body != body:
+                body = row.issuing_body
+                yield _paragraph(body or texts["no_body"], "Heading1")
             act = (row.legal_act, row.legal_act_ref)
-            doc.add_heading(_act_title(texts, *act), level=2)
+            yield _paragraph(_act_title(texts, *act), "Heading2")
             counts = per_act.get((body, *act))
             if counts is not None:
-                doc.add_paragraph(texts["act_totals"] % {"cancel": counts.cancel,
-                                                         "revise": counts.revise})
-            table = doc.add_table(rows=0, cols=len(DOCX_COLUMNS))
-            table.style = "Table Grid"
-            table.alignment = WD_TABLE_ALIGNMENT.CENTER
-            table.autofit = False
-            tbl = table._tbl
-            for grid_col, (_, width) in zip(tbl.tblGrid.gridCol_lst, DOCX_COLUMNS, strict=True):
-                grid_col.w = Cm(width)
-            head = maker.row(header, bold=True)
-            tr_pr = OxmlElement("w:trPr")
-            tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on every page
-            head.insert(0, tr_pr)
-            tbl.append(head)
-            number = 0
+                yield _paragraph(texts["act_totals"] % {"cancel": counts.cancel,
+                                                        "revise": counts.revise})
+            yield _table_start(header, widths)
+            in_table, number = True, 0
         number += 1
-        new_wording = (row.new_wording if row.decision == "revise"
-                       else texts["repeal"])
+        new_wording = row.new_wording if row.decision == "revise" else texts["repeal"]
         approved = "\n".join(part for part in (row.approved_by, _when(row.approved_at)) if part)
-        tbl.append(maker.row([str(number), row.article, f"{row.code}\n{row.title}",
-                              _decision(texts, row.decision), row.text, new_wording,
-                              row.justification, approved]))
-        done += 1
+        yield _row([str(number), row.article, f"{row.code}\n{row.title}",
+                    _decision(texts, row.decision), row.text, new_wording, row.justification,
+                    approved], widths)
         if progress is not None and done % 200 == 0:
             progress(done, package.total)
-    doc.save(out)
+    if in_table:
+        yield "</w:tbl>" + _paragraph("")
+
+
+def write_docx(package: Package, out: IO[bytes], texts, progress=None) -> None:
+    """One heading per issuing body, one table per legal act; wording exactly as stored."""
+    with zipfile.ZipFile(io.BytesIO(_frame(package, texts))) as frame, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as docx:
+        document = frame.read("word/document.xml").decode("utf-8")
+        marker = document.index(PLACEHOLDER)
+        start = max(document.rfind("<w:p>", 0, marker), document.rfind("<w:p ", 0, marker))
+        end = document.index("</w:p>", marker) + len("</w:p>")
+        for item in frame.infolist():
+            if item.filename != "word/document.xml":
+                docx.writestr(item, frame.read(item.filename))
+        with docx.open("word/document.xml", "w") as xml:
+            xml.write(document[:start].encode("utf-8"))
+            batch: list[str] = []
+            for part in _body(package, texts, progress):
+                batch.append(part)
+                if len(batch) >= 100:
+                    xml.write("".join(batch).encode("utf-8"))
+                    batch.clear()
+            xml.write("".join(batch).encode("utf-8"))
+            xml.write(document[end:].encode("utf-8"))
     if progress is not None:
-        progress(done, package.total)
+        progress(package.total, package.total)
 
 
 # XLSX ---------------------------------------------------------------------------------------
