@@ -19,8 +19,8 @@ TEXTS = {
     "filter_body": _l("Issuing body"),
     "filter_act": _l("Legal act"),
     "all": _l("all"),
-    "totals": _l("%(acts)s legal acts; %(cancel)s requirements to cancel, %(revise)s to "
-                 "revise."),
+    "totals": _l("Legal acts: %(acts)s; requirements to cancel: %(cancel)s, to revise: "
+                 "%(revise)s."),
     "act_totals": _l("To cancel: %(cancel)s; to revise: %(revise)s."),
     "no_body": _l("Issuing body not stated"),
     "no_act": _l("Legal act not stated"),
