@@ -29,6 +29,7 @@ from rq.timeouts import JobTimeoutException
 from review_app import create_app
 from review_app.database import forget_parent_connections
 from review_app.extensions import db
+from review_app.notifications import service as notify
 from review_app.package import build as package_build
 from review_app.package import texts as package_texts
 from review_app.package.source import PackageFilter
@@ -214,6 +215,7 @@ def _finish(summary: Summary, path: str, built: build.Built, job_id: str | None,
                     error=None)).rowcount
         if updated != 1:
             raise Abandoned(f"summary {summary.id} no longer expects job {job_id}")
+        notify.summary_finished(summary.id, summary.requested_by_id, ok=True)
         db.session.commit()
     except Abandoned:
         db.session.rollback()

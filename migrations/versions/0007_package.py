@@ -43,6 +43,7 @@ def upgrade():
         sa.Column("requirement_id", sa.Integer(), nullable=True),
         sa.Column("summary_id", sa.Integer(), nullable=True),
         sa.Column("import_batch_id", sa.Integer(), nullable=True),
+        sa.Column("item_count", sa.Integer(), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("read_at", sa.DateTime(), nullable=True),

@@ -8,4 +8,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from review_app.notifications import models  # noqa: F401 (models: tables)
+    # lazy: the workflow imports notifications.service while the app package loads
+    from flask_login import current_user
+
+    from review_app.notifications import models, routes, service  # noqa: F401 (models: tables)
+
+    app.register_blueprint(routes.bp)
+
+    @app.context_processor
+    def _bell() -> dict:
+        """The bell's count on every page (one indexed COUNT), for people signed in."""
+        def unread_notifications() -> int:
+            if not current_user.is_authenticated:
+                return 0
+            return service.unread_count(current_user)
+        return {"unread_notifications": unread_notifications}

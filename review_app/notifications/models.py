@@ -52,6 +52,8 @@ class Notification(db.Model):
         sa.ForeignKey("summaries.id", ondelete="CASCADE"))
     import_batch_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("import_batches.id", ondelete="CASCADE"))
+    #: How many requirements a bulk assignment gave (one notification for all of them).
+    item_count: so.Mapped[int | None]
     #: The lead's comment on a return.
     comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

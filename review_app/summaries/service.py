@@ -23,6 +23,7 @@ from rq.job import Job, JobStatus
 from review_app import permissions, queues
 from review_app.auth.models import User
 from review_app.extensions import db
+from review_app.notifications import service as notify
 from review_app.redis_conn import get_redis
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.models import Action, ReviewEvent
@@ -267,6 +268,9 @@ def mark_failed(summary_id: int, job_id: str | None, kind: FailureKind, message:
         .values(status=SummaryStatus.QUEUED if retrying else SummaryStatus.FAILED,
                 failure_kind=kind, error=message[:2000],
                 finished_at=None if retrying else utcnow()))
+    if result.rowcount and not retrying:
+        notify.summary_finished(summary_id, db.session.scalar(
+            sa.select(Summary.requested_by_id).where(Summary.id == summary_id)), ok=False)
     db.session.commit()
     if result.rowcount:
         log.warning("summary %s %s (%s): %s", summary_id,
