@@ -80,7 +80,7 @@ def test_assignment_by_the_lead_is_told_but_taking_work_oneself_is_not(client, w
     assert [(n.kind, n.item_count) for n in notes] == [(NotificationKind.ASSIGNED, 3)]
 
     login_as(client, team["dana"])
-    assert "Erlan assigned 3 requirements to you." in page_text(client.get("/notifications/"))
+    assert "Erlan assigned requirements to you: 3." in page_text(client.get("/notifications/"))
     login_as(client, team["aigerim"])
     client.post("/my-work/claim", data={})
     assert kinds(team["aigerim"]) == []
