@@ -18,11 +18,12 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def index():
     notifications = service.latest(current_user)
     unread = {n.id for n in notifications if n.read_at is None}
-    page = render_template("notifications/index.html", notifications=notifications,
-                           unread_ids=unread, form=DigestForm(enabled=current_user.digest_enabled),
-                           mail_configured=bool(current_app.config.get("SMTP_HOST")))
+    # Read from now on (the bell above the list already shows none), marked "unread" below.
     service.mark_read(current_user, notifications)
-    return page
+    return render_template("notifications/index.html", notifications=notifications,
+                           unread_ids=unread,
+                           form=DigestForm(enabled=current_user.digest_enabled),
+                           mail_configured=bool(current_app.config.get("SMTP_HOST")))
 
 
 @bp.post("/digest")
