@@ -203,10 +203,26 @@ def write_docx(package: Package, out: IO[bytes], texts, progress=None) -> None:
 
 # XLSX ---------------------------------------------------------------------------------------
 
-XLSX_COLUMNS = (("col_body", 28), ("col_act", 36), ("col_act_ref", 18), ("col_article", 14),
-                ("col_area", 7), ("col_code", 14), ("col_title", 36), ("col_decision", 11),
-                ("col_current", 60), ("col_new", 60), ("col_justification", 40),
-                ("col_approved_by", 22), ("col_approved_at", 17))
+XLSX_COLUMNS = (("col_body", 20), ("col_act", 30), ("col_act_ref", 14), ("col_article", 11),
+                ("col_area", 6), ("col_code", 13), ("col_title", 28), ("col_decision", 10),
+                ("col_current", 50), ("col_new", 50), ("col_justification", 36),
+                ("col_approved_by", 16), ("col_approved_at", 16))
+#: Row heights for wrapped text, as the summaries measure them: a line of the default font is
+#: 15 points, a column "character" holds about 1.1 Cyrillic letters once words wrap, and
+#: Excel's tallest row is 409 points. (In constant-memory mode nobody else sizes the rows.)
+LINE_HEIGHT = 15
+CHARS_PER_WIDTH = 1.1
+MAX_ROW_HEIGHT = 409
+
+
+def _height(values, widths) -> float:
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if value:
+            per_line = max(1, int(width * CHARS_PER_WIDTH))
+            lines = max(lines, sum(-(-max(len(part), 1) // per_line)
+                                   for part in value.split("\n")))
+    return min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)
 
 
 def _cell(text: str) -> str:
@@ -231,9 +247,11 @@ def write_xlsx(package: Package, out: IO[bytes], texts, progress=None, *, tmpdir
     ws.write_string(1, 0, f"{line} · {texts['as_of']}: {_when(package.as_of)}")
     ws.write_string(2, 0, _counts(texts, package.acts), bold)
     first = 4
+    widths = [width for _, width in XLSX_COLUMNS]
     for col, (key, width) in enumerate(XLSX_COLUMNS):
-        ws.set_column(col, col, width, wrap if width >= 30 else top)
+        ws.set_column(col, col, width, top)
         ws.write_string(first, col, texts[key], header)
+    ws.set_row(first, 2 * LINE_HEIGHT)  # two-line headings ("Number and date")
     ws.freeze_panes(first + 1, 0)
     ws.set_landscape()
     ws.set_paper(9)
@@ -245,9 +263,10 @@ def write_xlsx(package: Package, out: IO[bytes], texts, progress=None, *, tmpdir
         values = (row.issuing_body, row.legal_act, row.legal_act_ref, row.article,
                   row.area_code, row.code, row.title, _decision(texts, row.decision), row.text,
                   row.new_wording, row.justification, row.approved_by)
+        ws.set_row(r, _height(values, widths))
         for col, value in enumerate(values):
             if value:
-                ws.write_string(r, col, _cell(value))
+                ws.write_string(r, col, _cell(value), wrap)
         if row.approved_at is not None:
             ws.write_datetime(r, len(values), row.approved_at, when)
         if progress is not None and (r - first) % 500 == 0:
