@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
+from review_app import create_app
 from review_app.auth.models import GlobalRole
 from review_app.extensions import db
 from review_app.summaries.models import Summary, SummaryKind, SummaryStatus
 from tests.conftest import login_as, page_text
 from tests.package_support import approved, docx_tables
 from tests.summaries_support import only_summary, run_worker, summary_row, workbook
+from tests.test_migrations import scratch_url  # noqa: F401 - the fixture, used by name
 
 KAZAKH = "Кәсіпкерлік субъектілері өрт сөндіргіштердің болуын қамтамасыз етуге міндетті."
 MCHS = "Министерство по чрезвычайным ситуациям РК"
@@ -171,3 +174,33 @@ def test_wrong_input_is_refused_with_a_reason_and_nothing_is_asked(client, team,
                                           "format": "docx"}).status_code == 400
     assert "Choose a format" in page_text(client.post("/package/", data={"format": "pdf"}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Summary)) == 0
+
+
+def test_going_back_before_the_package_migration_drops_packages_and_their_files(
+        scratch_url, redis_url):  # noqa: F811 - the fixture
+    """A package (with its stored file) and a summary in place: the downgrade removes the
+    package cleanly (no orphaned file chunks), keeps the summary, and the upgrade comes back."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True,
+                      "REDIS_URL": redis_url})
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="heads")
+        for kind, fmt in (("summary", "xlsx"), ("package", "docx")):
+            db.session.execute(sa.text(
+                "INSERT INTO summaries (kind, format, language, status, dedupe_key, progress, "
+                "origin, requested_at, attempt) VALUES (:kind, :fmt, 'ru', 'done', :key, 100, "
+                "'cli', CURRENT_TIMESTAMP, 1)"), {"kind": kind, "fmt": fmt, "key": kind})
+            db.session.execute(sa.text(
+                "INSERT INTO summary_chunks (summary_id, seq, data) "
+                "SELECT id, 0, :data FROM summaries WHERE kind = :kind"),
+                {"kind": kind, "data": b"file"})
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=directory, revision="0006_import_changes")
+        assert db.session.execute(sa.text(
+            "SELECT format FROM summaries")).scalars().all() == ["xlsx"]
+        assert db.session.scalar(sa.text("SELECT count(*) FROM summary_chunks")) == 1
+        db.session.remove()
+        upgrade(directory=directory, revision="heads")
+        db.session.remove()
+        db.engine.dispose()

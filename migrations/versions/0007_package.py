@@ -73,7 +73,10 @@ def downgrade():
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_column("digest_sent_on")
         batch_op.drop_column("digest_enabled")
-    op.execute("DELETE FROM summaries WHERE kind = 'package' OR format = 'docx'")
+    # The packages (and their stored files) cannot live in the older schema.
+    packages = "SELECT id FROM summaries WHERE kind = 'package' OR format = 'docx'"
+    op.execute(f"DELETE FROM summary_chunks WHERE summary_id IN ({packages})")
+    op.execute(f"DELETE FROM summaries WHERE id IN ({packages})")
     with op.batch_alter_table("summaries") as batch_op:
         batch_op.drop_constraint(op.f("ck_summaries_summary_format"), type_="check")
         batch_op.create_check_constraint(op.f("ck_summaries_summary_format"),
