@@ -111,7 +111,7 @@ def render(user: User, digest: Digest, app_url: str) -> tuple[str, str]:
         def section(title: str, count: int, items: list[Item], days_text) -> None:
             lines.append(f"{title}: {count}")
             lines.extend(f"  - {i.code} {i.title} ({days_text(i.days)})" for i in items)
-            if count > len(items):
+            if items and count > len(items):
                 lines.append("  " + _("… more: %(n)s", n=count - len(items)))
             lines.append("")
 
@@ -123,8 +123,9 @@ def render(user: User, digest: Digest, app_url: str) -> tuple[str, str]:
                       "(days: %(n)s)", n=current_app.config["DIGEST_OVERDUE_DAYS"]), digest.overdue,
                     digest.overdue_items, waiting)
         if digest.to_approve:
-            section(_("Waiting for your approval"), digest.to_approve, digest.approve_items,
-                    waiting)
+            shown = {i.code for i in digest.overdue_items}  # named once, under "overdue"
+            section(_("Waiting for your approval"), digest.to_approve,
+                    [i for i in digest.approve_items if i.code not in shown], waiting)
         if digest.returned_count:
             section(_("Returned to you for rework"), digest.returned_count, digest.returned,
                     lambda d: _("days since returned: %(n)s", n=d))
