@@ -5,12 +5,15 @@ the transaction of the event), ``routes`` the bell and the list, ``digest`` the 
 """
 
 from flask import Flask
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from review_app.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    # lazy: the workflow imports notifications.service while the app package loads
-    from flask_login import current_user
-
+    # lazy: the models, the service and the views load only when an app is built (the
+    # workflow imports the service while the app package is still loading)
     from review_app.notifications import models, routes, service  # noqa: F401 (models: tables)
 
     app.register_blueprint(routes.bp)
@@ -21,5 +24,10 @@ def init_app(app: Flask) -> None:
         def unread_notifications() -> int:
             if not current_user.is_authenticated:
                 return 0
-            return service.unread_count(current_user)
+            try:
+                return service.unread_count(current_user)
+            except SQLAlchemyError:
+                # An error page for a failed database must still render: no count then.
+                db.session.rollback()
+                return 0
         return {"unread_notifications": unread_notifications}
