@@ -40,7 +40,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         imports,
         leads,
+        notifications,
         observability,
+        package,
         requirements,
         reviews,
         security,
@@ -69,5 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     summaries.init_app(app)
     dashboard.init_app(app)
+    package.init_app(app)
+    notifications.init_app(app)
     security.init_app(app)
     return app

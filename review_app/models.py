@@ -10,6 +10,7 @@ from review_app.dashboard.models import (
     WaitingDay,
 )
 from review_app.imports.models import ImportBatch, ImportFileChunk
+from review_app.notifications.models import Notification, NotificationKind
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm.models import ScmCost, Tariff
@@ -17,7 +18,7 @@ from review_app.summaries.models import Summary, SummaryChunk
 
 __all__ = [
     "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings", "WaitingDay",
-    "ImportBatch", "ImportFileChunk",
+    "ImportBatch", "ImportFileChunk", "Notification", "NotificationKind",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "ScmCost", "Tariff", "User",

@@ -37,7 +37,8 @@ def test_a_summarys_file_name_says_the_local_time_its_content_says(app):
     from review_app.summaries.routes import file_name
 
     summary = SimpleNamespace(area=SimpleNamespace(code="07"), format=SimpleNamespace(
-        value="pdf"), as_of=datetime(2026, 11, 26, 21, 5))  # 02:05 next day in Almaty
+        value="pdf"), as_of=datetime(2026, 11, 26, 21, 5),  # 02:05 next day in Almaty
+        is_package=False)
     with app.app_context():
         assert file_name(summary) == "summary-area-07-20261127-0205.pdf"
         summary.area, summary.as_of = None, None

@@ -1,7 +1,8 @@
 """Start an RQ worker on the app's Redis: ``python -m workers [--burst] [queue ...]``.
 
 ``python -m workers --cron`` instead runs RQ's cron scheduler for the nightly all-areas
-summary (``NIGHTLY_SUMMARY_CRON``); run one of those per installation.
+summary (``NIGHTLY_SUMMARY_CRON``) and the daily e-mail digest (``DIGEST_CRON``); run one of
+those per installation.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from config import ConfigError
 from review_app import create_app
 from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
-from workers import QUEUES, summaries
+from workers import QUEUES, digest, summaries
 from workers.observed import ObservedWorker
 
 log = logging.getLogger("workers")
@@ -78,13 +79,20 @@ def serve_metrics(app) -> None:
 
 def run_cron(app, parser: argparse.ArgumentParser, connection: Redis) -> None:
     cron = app.config.get("NIGHTLY_SUMMARY_CRON", "")
-    if not cron:
+    digest_cron = app.config.get("DIGEST_CRON", "")
+    if not cron and not digest_cron:
         parser.error("set NIGHTLY_SUMMARY_CRON (for example '0 2 * * *') to schedule the "
-                     "nightly all-areas summary")
+                     "nightly all-areas summary, or DIGEST_CRON (for example '0 8 * * 1-5') "
+                     "for the daily e-mail digest")
     scheduler = CronScheduler(connection=connection, name=f"nightly-summary-{os.getpid()}")
-    scheduler.register(summaries.nightly_summary, "summaries", cron=cron,
-                       name="nightly-summary")
-    log.info("nightly all-areas summary scheduled: %s", cron)
+    if cron:
+        scheduler.register(summaries.nightly_summary, "summaries", cron=cron,
+                           name="nightly-summary")
+        log.info("nightly all-areas summary scheduled: %s", cron)
+    if digest_cron:
+        scheduler.register(digest.send_daily_digests, "default", cron=digest_cron,
+                           name="daily-digest")
+        log.info("daily e-mail digest scheduled: %s", digest_cron)
     scheduler.start()
 
 

@@ -29,8 +29,12 @@ from rq.timeouts import JobTimeoutException
 from review_app import create_app
 from review_app.database import forget_parent_connections
 from review_app.extensions import db
+from review_app.notifications import service as notify
+from review_app.package import build as package_build
+from review_app.package import texts as package_texts
+from review_app.package.source import PackageFilter
 from review_app.summaries import build, service, storage
-from review_app.summaries.models import FailureKind, Summary, SummaryStatus
+from review_app.summaries.models import FailureKind, Summary, SummaryKind, SummaryStatus
 from review_app.summaries.texts import texts_for
 from review_app.time import local_zone, utcnow
 
@@ -157,11 +161,7 @@ def _build(summary_id: int) -> str:
         with tempfile.TemporaryDirectory(prefix="summary-") as tmpdir:
             path = os.path.join(tmpdir, f"summary.{summary.format.value}")
             with open(path, "wb") as out:
-                built = build.build_file(
-                    db.engine, area_id=summary.area_id, fmt=summary.format.value,
-                    language=summary.language, texts=texts_for(summary.language),
-                    tz=local_zone(config), out=out,
-                    progress=heartbeat.progress)
+                built = _write(summary, out, local_zone(config), heartbeat.progress)
             heartbeat.check_deadline()  # the last rows or the zipping may have passed it
             heartbeat.stop()
             if heartbeat.abandoned:
@@ -180,6 +180,19 @@ def _build(summary_id: int) -> str:
         raise
     log.info("summary %s: done", summary_id)
     return "done"
+
+
+def _write(summary: Summary, out, tz, progress) -> build.Built:
+    """The file of a summary row: a review summary, or the amendment package."""
+    if summary.kind == SummaryKind.PACKAGE:
+        return package_build.build_package(
+            db.engine, PackageFilter(summary.area_id, summary.issuing_body, summary.legal_act),
+            fmt=summary.format.value, language=summary.language,
+            texts=package_texts.texts_for(summary.language), tz=tz, out=out, progress=progress)
+    return build.build_file(
+        db.engine, area_id=summary.area_id, fmt=summary.format.value,
+        language=summary.language, texts=texts_for(summary.language), tz=tz, out=out,
+        progress=progress)
 
 
 def _finish(summary: Summary, path: str, built: build.Built, job_id: str | None,
@@ -202,6 +215,7 @@ def _finish(summary: Summary, path: str, built: build.Built, job_id: str | None,
                     error=None)).rowcount
         if updated != 1:
             raise Abandoned(f"summary {summary.id} no longer expects job {job_id}")
+        notify.summary_finished(summary.id, summary.requested_by_id, ok=True)
         db.session.commit()
     except Abandoned:
         db.session.rollback()

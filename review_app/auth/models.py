@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -64,6 +64,10 @@ class User(UserMixin, db.Model):
     must_change_password: so.Mapped[bool] = so.mapped_column(default=False,
                                                               server_default=sa.false())
     password_changed_at: so.Mapped[datetime | None]
+    #: The daily e-mail digest (what waits, what is overdue); each person may switch it off.
+    digest_enabled: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    #: The local day the last digest went out on, so a rerun of the job sends none twice.
+    digest_sent_on: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
 

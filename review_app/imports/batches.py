@@ -33,6 +33,7 @@ from review_app.imports import service
 from review_app.imports.models import ImportBatch, ImportFileChunk, ImportStatus
 from review_app.imports.reader import Limits
 from review_app.imports.validate import Problem
+from review_app.notifications import service as notify
 from review_app.redis_conn import get_redis
 from review_app.time import utcnow
 
@@ -265,6 +266,7 @@ def run_apply(batch_id: int) -> ImportBatch:
             batch.applied_at = utcnow()
             audit.record(AuditAction.IMPORT_APPLIED, actor=actor, target=batch,
                          details={"file": batch.filename, **outcome.counts})
+            notify.import_finished(batch.id, batch.created_by_id, batch.applied_by_id)
             db.session.commit()
     except service.ImportRejected as rejected:
         # The register changed since the preview in a way that makes the file wrong now.
@@ -274,6 +276,7 @@ def run_apply(batch_id: int) -> ImportBatch:
         batch.status = ImportStatus.INVALID
         audit.record(AuditAction.IMPORT_FAILED, actor=actor, target=batch,
                      details={"file": batch.filename, **rejected.outcome.counts})
+        notify.import_finished(batch.id, batch.created_by_id, batch.applied_by_id)
         db.session.commit()
         return batch
     except (IntegrityError, StaleDataError) as exc:
@@ -292,6 +295,7 @@ def _record_failure(batch_id: int, actor: User | None) -> None:
     batch = db.session.get(ImportBatch, batch_id)
     audit.record(AuditAction.IMPORT_FAILED, actor=actor, target=batch,
                  details={"file": batch.filename, "failure": batch.failure})
+    notify.import_finished(batch.id, batch.created_by_id, batch.applied_by_id)
     db.session.commit()
 
 

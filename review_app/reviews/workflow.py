@@ -28,6 +28,7 @@ from review_app import permissions
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.dashboard import rollups  # noqa: F401  (see below)
 from review_app.extensions import db
+from review_app.notifications import service as notify
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import compute as scm_compute
@@ -179,10 +180,13 @@ def _set_proposal(req: Requirement, actor: User, *, decision: Decision, tests: T
     req.proposed_at = now
     req.decided_by_id = None
     req.decided_at = None
-    return _record(req, actor, Action.PROPOSE, State.PROPOSED, decision=decision,
-                   text=justification, new_wording=req.new_wording,
-                   deviation_reason=req.deviation_reason, test_legal=tests.legal,
-                   test_necessary=tests.necessary, test_business_friendly=tests.business_friendly)
+    event = _record(req, actor, Action.PROPOSE, State.PROPOSED, decision=decision,
+                    text=justification, new_wording=req.new_wording,
+                    deviation_reason=req.deviation_reason, test_legal=tests.legal,
+                    test_necessary=tests.necessary,
+                    test_business_friendly=tests.business_friendly)
+    notify.proposal_waiting(req, actor, who_approves(req))
+    return event
 
 
 def approve(req: Requirement, actor: User, *, comment: str = "",
@@ -239,6 +243,7 @@ def return_(req: Requirement, actor: User, *, comment: str,
     req.decided_by_id = actor.id
     req.decided_at = utcnow()
     _next_round(req)
+    notify.returned(req, actor, comment)
     return _record(req, actor, Action.RETURN, State.RETURNED, decision=req.decision, text=comment)
 
 
@@ -262,6 +267,7 @@ def reopen(req: Requirement, actor: User, *, reason: str,
         raise WorkflowError(_l("The text is too long (at most %(n)d characters).", n=MAX_TEXT),
                             "reason")
     _next_round(req)
+    notify.returned(req, actor, reason)
     return _record(req, actor, Action.REOPEN, State.RETURNED, decision=req.decision, text=reason)
 
 
@@ -366,6 +372,7 @@ def _record_assignments(reqs: list[Requirement], actor_id: int, assignee_id: int
              "action": Action.ASSIGN if assignee_id else Action.UNASSIGN,
              "from_state": r.state, "to_state": r.state, "assignee_id": assignee_id,
              "version": r.version, "created_at": now} for r in chunk])
+    notify.assigned([r.id for r in reqs], actor_id, assignee_id)
     for req in reqs:
         db.session.expire(req, ["assignee_id", "assignee"])
 
@@ -565,6 +572,7 @@ def balance(area: Area, actor: User) -> dict[int, int]:
                    "version": row.version, "created_at": now} for row in rows if row.id in taken]
         if events:
             db.session.execute(sa.insert(ReviewEvent), events)
+            notify.assigned([e["requirement_id"] for e in events], actor.id, reviewer_id)
         assigned[reviewer_id] = len(events)
     return assigned
 

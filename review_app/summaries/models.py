@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,16 @@ class SummaryFormat(enum.StrEnum):
     XLSX = "xlsx"
     CSV = "csv"
     PDF = "pdf"
+    #: The amendment package only: what lawyers draft amendments in.
+    DOCX = "docx"
+
+
+class SummaryKind(enum.StrEnum):
+    """What a worker builds through this pipeline: a review summary, or the amendment package
+    (per issuing body and legal act, the articles to repeal or reword)."""
+
+    SUMMARY = "summary"
+    PACKAGE = "package"
 
 
 #: What each format is, for the download's Content-Type.
@@ -29,6 +40,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
     "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -53,9 +65,17 @@ class FailureKind(enum.StrEnum):
     STORAGE = "storage"        # the file could not be stored
 
 
-def dedupe_key(area_id: int | None, fmt: SummaryFormat | str, language: str) -> str:
-    """Identical requests (same scope, format and language) share one queued or running build."""
-    return f"{area_id or 'all'}:{SummaryFormat(fmt).value}:{language}"
+def dedupe_key(area_id: int | None, fmt: SummaryFormat | str, language: str,
+               kind: SummaryKind | str = SummaryKind.SUMMARY, issuing_body: str | None = None,
+               legal_act: str | None = None) -> str:
+    """Identical requests (same kind, scope, filters, format and language) share one queued or
+    running build."""
+    key = f"{area_id or 'all'}:{SummaryFormat(fmt).value}:{language}"
+    if SummaryKind(kind) == SummaryKind.SUMMARY:
+        return key
+    # The filters are free text up to 1,500 characters: a digest keeps the key within 64.
+    filters = hashlib.sha256(f"{issuing_body or ''}\x1f{legal_act or ''}".encode()).hexdigest()
+    return f"package:{key}:{filters[:24]}"
 
 
 class Summary(db.Model):
@@ -73,6 +93,13 @@ class Summary(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: A review summary or the amendment package.
+    kind: so.Mapped[SummaryKind] = so.mapped_column(
+        str_enum(SummaryKind, "summary_kind", constrained=False), default=SummaryKind.SUMMARY,
+        server_default=SummaryKind.SUMMARY.value)
+    #: The amendment package's filters: one issuing body, one legal act (None: all).
+    issuing_body: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    legal_act: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     #: The area summarised; None for the all-areas summary.
     area_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("areas.id"))
     format: so.Mapped[SummaryFormat] = so.mapped_column(str_enum(SummaryFormat, "summary_format"))
@@ -120,6 +147,10 @@ class Summary(db.Model):
 
     area: so.Mapped[Area | None] = so.relationship(lazy="joined")
     requested_by: so.Mapped[User | None] = so.relationship(lazy="joined")
+
+    @property
+    def is_package(self) -> bool:
+        return self.kind == SummaryKind.PACKAGE
 
     @property
     def active(self) -> bool:

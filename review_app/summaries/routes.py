@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import redis
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -21,7 +20,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from rq import Worker
 from wtforms import SelectChoice
 
 from review_app import permissions
@@ -29,7 +27,6 @@ from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.formatting import file_stamp
 from review_app.i18n import current_language
-from review_app.queues import queue
 from review_app.requirements import queries
 from review_app.requirements.models import Area
 from review_app.summaries import service, storage
@@ -63,34 +60,11 @@ def _area_choices(areas: list[Area]) -> list[SelectChoice]:
     return choices
 
 
-def _tidy() -> bool:
-    """Fail dead builds and queue what waited for Redis; False when Redis is unreachable."""
-    try:
-        service.reap()
-        service.enqueue_waiting()
-        return True
-    except (redis.RedisError, OSError):
-        db.session.rollback()
-        return False
-
-
-def _workers_serving() -> bool | None:
-    """Whether some worker serves the summaries queue (None when Redis cannot be asked)."""
-    try:
-        return Worker.count(queue=queue(current_app, "summaries")) > 0
-    except (redis.RedisError, OSError):
-        return None
-
-
 def _page(form: SummaryRequestForm, areas: list[Area], status: int = 200):
-    queue_ok = _tidy()
-    summaries = service.visible_summaries(current_user)
-    newer = {s.id for s in summaries if service.newer_decisions_exist(s)}
-    serving = _workers_serving() if queue_ok else None
-    return render_template("summaries/index.html", form=form, summaries=summaries, newer=newer,
-                           queue_ok=queue_ok and serving is not None, serving=serving,
+    state = service.page_state(current_user)
+    return render_template("summaries/index.html", form=form,
                            can_all=permissions.can_request_summary(current_user, None),
-                           areas=areas), status
+                           areas=areas, **state), status
 
 
 @bp.get("/")
@@ -167,7 +141,7 @@ def retry(summary_id: int):
             flash(_("The summary is being prepared again."), "success")
         else:
             flash(_("The same summary is already being prepared; it is shown below."), "info")
-    return redirect(url_for("summaries.index", _anchor=f"summary-{summary.id}"))
+    return redirect(page_of(summary))
 
 
 @bp.get("/<int:summary_id>/download")
@@ -200,7 +174,14 @@ def file_name(summary: Summary) -> str:
 
     scope = f"area-{summary.area.code}" if summary.area else "all-areas"
     moment = f"-{file_stamp(summary.as_of, local_zone())}" if summary.as_of else ""
-    return f"summary-{scope}{moment}.{summary.format.value}"
+    what = "amendment-package" if summary.is_package else "summary"
+    return f"{what}-{scope}{moment}.{summary.format.value}"
+
+
+def page_of(summary: Summary, **values) -> str:
+    """The page a summary is listed on: the Summaries page, or the amendment package's."""
+    endpoint = "package.index" if summary.is_package else "summaries.index"
+    return url_for(endpoint, _anchor=f"summary-{summary.id}", **values)
 
 
 @bp.get("/rows")
@@ -214,7 +195,7 @@ def rows():
     if len(parts) > MAX_POLL or None in ids:
         return jsonify(error="bad ids", message=_("“ids” must be up to %(n)d summary numbers "
                                                   "separated by commas.", n=MAX_POLL)), 400
-    _tidy()
+    service.tidy()
     summaries = [s for s in db.session.scalars(sa.select(Summary).where(Summary.id.in_(ids)))
                  if permissions.can_download_summary(current_user, s)]
     newer = {s.id for s in summaries if service.newer_decisions_exist(s)}

@@ -16,13 +16,14 @@ import redis
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from rq import Retry
+from rq import Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from review_app import permissions, queues
 from review_app.auth.models import User
 from review_app.extensions import db
+from review_app.notifications import service as notify
 from review_app.redis_conn import get_redis
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.models import Action, ReviewEvent
@@ -31,6 +32,7 @@ from review_app.summaries.models import (
     FailureKind,
     Summary,
     SummaryFormat,
+    SummaryKind,
     SummaryStatus,
     dedupe_key,
 )
@@ -70,9 +72,15 @@ def active_summary(key: str) -> Summary | None:
 
 
 def request_summary(user: User | None, area: Area | None, fmt: SummaryFormat | str,
-                    language: str, *, origin: str = "web") -> tuple[Summary, bool]:
+                    language: str, *, origin: str = "web",
+                    kind: SummaryKind = SummaryKind.SUMMARY, issuing_body: str | None = None,
+                    legal_act: str | None = None) -> tuple[Summary, bool]:
     """Ask for the summary of ``area`` (None: all areas) in ``fmt``; return it and whether it
     is new. An identical summary already queued or running is returned instead of a new one.
+
+    ``kind`` PACKAGE asks for the amendment package instead, narrowed to ``issuing_body`` and
+    ``legal_act`` when given; who may ask for it is the same rule (the area's lead, managers
+    and admins for any area and for all).
 
     ``user`` None means the system (nightly schedule, command line), which may ask for any.
 
@@ -85,13 +93,13 @@ def request_summary(user: User | None, area: Area | None, fmt: SummaryFormat | s
         raise SummaryRefused(_l("You may not ask for this summary: leads can ask for their own "
                                 "areas, managers for any area and for all areas."), 403)
     fmt = SummaryFormat(fmt)
-    key = dedupe_key(area_id, fmt, language)
+    key = dedupe_key(area_id, fmt, language, kind, issuing_body, legal_act)
     existing = active_summary(key)
     if existing is not None:
         return existing, False
     summary = Summary(area_id=area_id, format=fmt, language=language, dedupe_key=key,
                       status=SummaryStatus.QUEUED, requested_by_id=user.id if user else None,
-                      origin=origin)
+                      origin=origin, kind=kind, issuing_body=issuing_body, legal_act=legal_act)
     db.session.add(summary)
     try:
         db.session.flush()
@@ -260,6 +268,9 @@ def mark_failed(summary_id: int, job_id: str | None, kind: FailureKind, message:
         .values(status=SummaryStatus.QUEUED if retrying else SummaryStatus.FAILED,
                 failure_kind=kind, error=message[:2000],
                 finished_at=None if retrying else utcnow()))
+    if result.rowcount and not retrying:
+        notify.summary_finished(summary_id, db.session.scalar(
+            sa.select(Summary.requested_by_id).where(Summary.id == summary_id)), ok=False)
     db.session.commit()
     if result.rowcount:
         log.warning("summary %s %s (%s): %s", summary_id,
@@ -269,9 +280,11 @@ def mark_failed(summary_id: int, job_id: str | None, kind: FailureKind, message:
 
 # Reading ------------------------------------------------------------------------------------
 
-def visible_summaries(user: User, limit: int = LIST_LIMIT) -> list[Summary]:
-    """The latest summaries ``user`` may see (and so download), newest first."""
-    stmt = sa.select(Summary).order_by(Summary.id.desc()).limit(limit)
+def visible_summaries(user: User, limit: int = LIST_LIMIT,
+                      kind: SummaryKind = SummaryKind.SUMMARY) -> list[Summary]:
+    """The latest summaries (or packages) ``user`` may see (and so download), newest first."""
+    stmt = (sa.select(Summary).where(Summary.kind == kind).order_by(Summary.id.desc())
+            .limit(limit))
     area_ids = permissions.summary_area_ids(user)
     if area_ids is not None:
         stmt = stmt.where(Summary.area_id.in_(area_ids))
@@ -291,6 +304,38 @@ def newer_decisions_exist(summary: Summary) -> bool:
         stmt = stmt.join(Requirement, Requirement.id == ReviewEvent.requirement_id).where(
             Requirement.area_id == summary.area_id)
     return db.session.scalar(stmt) is not None
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+def tidy() -> bool:
+    """Fail dead builds and queue what waited for Redis; False when Redis is unreachable."""
+    try:
+        reap()
+        enqueue_waiting()
+        return True
+    except (redis.RedisError, OSError):
+        db.session.rollback()
+        return False
+
+
+def workers_serving() -> bool | None:
+    """Whether some worker serves the summaries queue (None when Redis cannot be asked)."""
+    try:
+        return Worker.count(queue=queues.queue(current_app, "summaries")) > 0
+    except (redis.RedisError, OSError):
+        return None
+
+
+def page_state(user: User, kind: SummaryKind = SummaryKind.SUMMARY) -> dict:
+    """What a page listing summaries (or amendment packages) shows: those ``user`` may see,
+    which are out of date, and the queue's health. Dead builds are marked failed first."""
+    queue_ok = tidy()
+    summaries = visible_summaries(user, kind=kind)
+    serving = workers_serving() if queue_ok else None
+    return {"summaries": summaries,
+            "newer": {s.id for s in summaries if newer_decisions_exist(s)},
+            "queue_ok": queue_ok and serving is not None, "serving": serving}
 
 
 # Words --------------------------------------------------------------------------------------
