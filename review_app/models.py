@@ -2,6 +2,7 @@
 
 from review_app.audit.models import AuditEntry
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
+from review_app.duplicates.models import DuplicateGroup, DuplicateMember, DuplicateRun, TextBand
 from review_app.imports.models import ImportBatch, ImportFileChunk
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
@@ -9,6 +10,7 @@ from review_app.summaries.models import Summary, SummaryChunk
 
 __all__ = [
     "AuditEntry", "ImportBatch", "ImportFileChunk",
+    "DuplicateGroup", "DuplicateMember", "DuplicateRun", "TextBand",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "User",

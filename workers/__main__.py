@@ -18,7 +18,7 @@ from config import ConfigError
 from review_app import create_app
 from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
-from workers import QUEUES, summaries
+from workers import QUEUES, duplicates, summaries
 
 log = logging.getLogger("workers")
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     log.info("worker serving %s", ", ".join(args.queues))
     with app.app_context():
         summaries.recover()
+        duplicates.recover()
         worker = Worker(args.queues, connection=connection,
                         work_horse_killed_handler=summaries.on_work_horse_killed)
         worker.work(burst=args.burst, with_scheduler=True)

@@ -1,0 +1,1 @@
+"""Similar and duplicate requirements: the text index, duplicate groups, one decision for many."""
