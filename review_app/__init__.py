@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         cli,
         database,
+        duplicates,
         errors,
         extensions,
         health,
@@ -69,5 +70,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     imports.init_app(app)
     admin.init_app(app)
     summaries.init_app(app)
+    duplicates.init_app(app)
     security.init_app(app)
     return app

@@ -13,8 +13,8 @@ import re
 _DIGITS = re.compile(r"\b\d+\b")
 _NUMBER_WORDS = (("пяти", "трёх"), ("10", "15"), ("5", "7"), ("бес", "үш"), ("отыз", "жиырма"),
                  ("месяц", "квартал"), ("квартал", "год"), ("год", "полугодие"))
-_ACT_PREFIXES_RU = ("В соответствии с {act} ", "Согласно {act} ")
-_ACT_PREFIXES_KK = ("{act} сәйкес ",)
+_ACT_NOTES_RU = (" Основание: {act}.", " Установлено: {act}.")
+_ACT_NOTES_KK = (" Негіздеме: {act}.",)
 
 
 def exact_copy(text: str, rng: random.Random) -> str:
@@ -57,8 +57,7 @@ def small_edit(text: str, rng: random.Random) -> str:
 
 def other_act(text: str, act: str, rng: random.Random, *, kazakh: bool) -> str:
     """A copy that names the act it was pasted into."""
-    prefix = rng.choice(_ACT_PREFIXES_KK if kazakh else _ACT_PREFIXES_RU).format(act=act)
-    return prefix + text[:1].lower() + text[1:]
+    return text + rng.choice(_ACT_NOTES_KK if kazakh else _ACT_NOTES_RU).format(act=act)
 
 
 def near_copy(text: str, act: str, rng: random.Random, *, kazakh: bool) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from review_app.requirements.models import Area, Decision, State
 from review_app.validation import FilterForm, parse_id, strip
 
 #: The query parameters this form reads (the list reports their problems on its own page).
-PARAMS = ("area", "state", "decision", "assignee", "body", "q", "sort")
+PARAMS = ("area", "state", "decision", "assignee", "body", "q", "sort", "dup")
 
 
 def _shown(value: str) -> str:
@@ -32,6 +32,8 @@ class ListFilterForm(FilterForm):
     body = StringField(filters=[strip])
     q = StringField(filters=[strip])
     sort = StringField(filters=[strip])
+    #: "yes": only requirements in a duplicate group; "no": only those in none.
+    dup = StringField(filters=[strip])
 
     def __init__(self, args, areas: list[Area], people: list[User]) -> None:
         super().__init__(args)
@@ -64,6 +66,11 @@ class ListFilterForm(FilterForm):
         if field.data and field.data not in listing.SORTS:
             raise ValidationError(_("Unknown sort order “%(value)s”.", value=_shown(field.data)))
 
+    def validate_dup(self, field) -> None:
+        if field.data and field.data not in ("yes", "no"):
+            raise ValidationError(_("Unknown duplicates filter “%(value)s”.",
+                                    value=_shown(field.data)))
+
     def filters(self) -> listing.Filters:
         """The validated filters; call after :meth:`validate`."""
         f = listing.Filters(errors=self.messages())
@@ -82,6 +89,7 @@ class ListFilterForm(FilterForm):
         f.issuing_body = (self.body.data or "")[:500] or None
         f.query = self.q.data or ""
         f.sort = self.sort.data or listing.DEFAULT_SORT
+        f.duplicates = self.dup.data or None
         return f
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from review_app import keyset
+from review_app.duplicates.models import DuplicateMember
 from review_app.requirements.models import Decision, Requirement, State, search_key
 
 MAX_QUERY = 200
@@ -75,6 +76,8 @@ class Filters:
     issuing_body: str | None = None
     query: str = ""
     sort: str = DEFAULT_SORT
+    #: "yes": in a duplicate group; "no": in none; None: either.
+    duplicates: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def where(self, current_user_id: int) -> list[sa.ColumnElement[bool]]:
@@ -93,6 +96,9 @@ class Filters:
             clauses.append(Requirement.assignee_id == self.assignee_id)
         if self.issuing_body:
             clauses.append(Requirement.issuing_body == self.issuing_body)
+        if self.duplicates is not None:
+            grouped = Requirement.id.in_(sa.select(DuplicateMember.requirement_id))
+            clauses.append(grouped if self.duplicates == "yes" else ~grouped)
         for word in search_key(self.query).split():
             clauses.append(Requirement.search_text.contains(word, autoescape=True))
         return clauses
