@@ -66,9 +66,13 @@ def _hash64(value: str) -> int:
 
 def signature(shingle_set: Iterable[str]) -> list[int]:
     """A ``BINS``-long one-permutation MinHash signature (densified by rotation)."""
+    return signature_of_hashes([_hash64(s) for s in shingle_set])
+
+
+def signature_of_hashes(hashes: Iterable[int]) -> list[int]:
+    """:func:`signature` from the shingles' 64-bit hashes."""
     bins: list[int | None] = [None] * BINS
-    for s in shingle_set:
-        h = _hash64(s)
+    for h in hashes:
         b = h >> _BIN_SHIFT
         low = h & ((1 << _BIN_SHIFT) - 1)
         current = bins[b]
@@ -147,13 +151,15 @@ def unpack(data: bytes) -> list[int]:
 class Fingerprint:
     """Everything the index stores about one text."""
 
-    __slots__ = ("exact", "shingles", "signature", "bands")
+    __slots__ = ("exact", "shingles", "hashes", "signature", "bands")
 
     def __init__(self, text: str):
         words = normalise(text)
         self.exact = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
         self.shingles = shingles(words)
-        self.signature = signature(self.shingles)
+        #: The shingles' 64-bit hashes, sorted: what the grouping keeps to check a pair exactly.
+        self.hashes = sorted({_hash64(s) for s in self.shingles})
+        self.signature = signature_of_hashes(self.hashes)
         self.bands = band_keys(self.signature)
 
 
