@@ -38,7 +38,13 @@ log = logging.getLogger(__name__)
 
 JOB = "workers.duplicates.group_duplicates"
 #: Candidates read from the index per lookup (the best by shared bands), scored exactly.
-CANDIDATES = 40
+CANDIDATES = 25
+#: Rows read from one band's bucket per lookup.
+BUCKET_LIMIT = 100
+#: What the panel shows of a similar requirement (its long search text is not loaded).
+SHOWN_COLUMNS = (Requirement.id, Requirement.code, Requirement.area_id, Requirement.title,
+                 Requirement.text, Requirement.state, Requirement.decision,
+                 Requirement.justification, Requirement.version, Requirement.proposed_by_id)
 #: Texts read per query by the grouping run.
 READ_CHUNK = 2_000
 
@@ -68,23 +74,28 @@ def similar_to(requirement: Requirement, viewer: User, limit: int = 5) -> list[S
     run still finds its matches; candidates come from the band index and are scored exactly.
     """
     fingerprint = sim.Fingerprint(requirement.text)
-    hit = sa.or_(*(sa.and_(TextBand.band == band, TextBand.bucket == bucket)
-                   for band, bucket in enumerate(fingerprint.bands)))
+    visible = permissions.visible_area_filter(viewer)
+    # Each band's bucket is read up to BUCKET_LIMIT rows: a bucket of boilerplate shared by
+    # thousands must not make one lookup read them all (the demo's templated texts have such).
+    per_band = []
+    for band, bucket in enumerate(fingerprint.bands):
+        stmt = (sa.select(TextBand.requirement_id)
+                .where(TextBand.band == band, TextBand.bucket == bucket,
+                       TextBand.requirement_id != requirement.id)
+                .limit(BUCKET_LIMIT))
+        if permissions.visible_area_ids(viewer) is not None:  # else every area: no join
+            stmt = stmt.join(Requirement, Requirement.id == TextBand.requirement_id).where(visible)
+        per_band.append(stmt.subquery())
+    hit = sa.union_all(*(sa.select(sub.c.requirement_id) for sub in per_band)).subquery()
     hits = sa.func.count().label("hits")
-    candidates = (
-        sa.select(TextBand.requirement_id, hits)
-        .join(Requirement, Requirement.id == TextBand.requirement_id)
-        .where(hit, TextBand.requirement_id != requirement.id,
-               permissions.visible_area_filter(viewer))
-        .group_by(TextBand.requirement_id)
-        .order_by(hits.desc(), TextBand.requirement_id)
-        .limit(CANDIDATES))
+    candidates = (sa.select(hit.c.requirement_id, hits).group_by(hit.c.requirement_id)
+                  .order_by(hits.desc(), hit.c.requirement_id).limit(CANDIDATES))
     ids = [row.requirement_id for row in db.session.execute(candidates)]
     if not ids:
         return []
     rows = db.session.scalars(
         sa.select(Requirement).where(Requirement.id.in_(ids))
-        .options(so.joinedload(Requirement.proposed_by))).unique()
+        .options(so.load_only(*SHOWN_COLUMNS), so.joinedload(Requirement.proposed_by)))
     words = sim.normalise(requirement.text)
     own = sim.shingles(words)
     scored = []
