@@ -9,8 +9,9 @@ the similar-requirements lookup (p50 / p95), on a database seeded with ``flask s
 Grouping: asks for a run as the seed does (``service.request_grouping``), then runs
 ``python -m workers --burst default`` (a real worker with a forked work horse); the time is
 the run row's (claimed -> done), the memory the largest resident size among the worker and its
-work horse (``RUSAGE_CHILDREN``). Lookup: ``similar_to(requirement, manager, 5)`` (a manager
-sees every area, the widest search) for random requirements, timed one by one in-process.
+work horse, and their CPU time (``RUSAGE_CHILDREN``; PostgreSQL's own work is not in it).
+Lookup: ``similar_to(requirement, manager, 5)`` (a manager sees every area, the widest
+search) for random requirements, timed one by one in-process.
 Prints one JSON object. The database is not emptied; the seed's data is read as it is.
 """
 
@@ -46,7 +47,8 @@ def group(env: dict[str, str]) -> dict[str, float]:
         run_id = run.id
     worker = subprocess.run([sys.executable, "-m", "workers", "--burst", "default"], cwd=ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb = children.ru_maxrss
     with app.app_context():
         run = db.session.get(DuplicateRun, run_id)
         if run.status.value != "done":
@@ -54,6 +56,9 @@ def group(env: dict[str, str]) -> dict[str, float]:
                              f"{worker.stderr.decode()[-2000:]}")
         return {"group_s": round((run.finished_at - run.started_at).total_seconds(), 1),
                 "group_peak_mb": round(peak_kb / 1024, 1),
+                # CPU the worker and its work horse used: on a shared, loaded machine the wall
+                # time above says more about the neighbours than about the job.
+                "group_worker_cpu_s": round(children.ru_utime + children.ru_stime, 1),
                 "requirements": run.requirement_count, "groups": run.group_count}
 
 
@@ -82,7 +87,8 @@ def lookups(count: int, seed: int) -> dict[str, float]:
             found.append(len(similar))
             db.session.expunge_all()
         timings.sort()
-        return {"lookups": len(timings),
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
+        return {"requirements": total, "lookups": len(timings),
                 "lookup_p50_ms": round(statistics.median(timings), 1),
                 "lookup_p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
                 "lookup_max_ms": round(timings[-1], 1),
@@ -105,6 +111,7 @@ def main() -> None:
     if not args.no_group:
         result.update(group(env))
     result.update(lookups(args.lookups, args.seed))
+    result["load_average"] = os.getloadavg()[0]  # the machine may be shared
     scale = 100_000 if int(result.get("requirements") or 0) >= 50_000 else 10_000
     result["targets"] = TARGETS[scale]
     print(json.dumps(result, ensure_ascii=False, indent=2))
