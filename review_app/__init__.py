@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         dashboard,
         database,
+        duplicates,
         errors,
         extensions,
         health,
@@ -73,5 +74,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     dashboard.init_app(app)
     package.init_app(app)
     notifications.init_app(app)
+    duplicates.init_app(app)
     security.init_app(app)
     return app

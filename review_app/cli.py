@@ -60,6 +60,10 @@ def seed_demo_if_empty(*, seed: int = DEMO_SEED, count: int = DEMO_SIZE) -> dict
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
+    # lazy: like demo above, only seeding needs it
+    from review_app.duplicates import service as duplicates
+
+    duplicates.request_quietly("seed")
     return report
 
 

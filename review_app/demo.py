@@ -468,9 +468,11 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
     rebuild = (_drop_secondary_indexes(session, ("requirements", "review_events"))
                if postgres and requirement_count >= REBUILD_INDEXES_FROM else [])
     added = {"requirements": 0, "review events": 0}
+    planting = random.Random(seed * 7919 + 1)
     # In batches, so memory stays the same whatever the count.
     for requirements, events in _build_requirements(session, writer, area_ids, staff,
                                                     requirement_count):
+        _plant_duplicates(requirements, planting)
         costs = scm_demo.add(session, requirements, seed)
         _bulk_insert(session, Requirement, requirements)
         _bulk_insert(session, ScmCost, costs)
@@ -511,6 +513,45 @@ def _drop_secondary_indexes(session: so.Session, tables: Sequence[str]) -> list[
         session.execute(sa.text(f'DROP INDEX "{name}"'))
     session.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
     return [definition for _name, definition in rows]
+
+
+#: Share of requirements whose text is pasted into other acts (real inventories are full of
+#: the same paragraph copied into several acts and areas).
+DUPLICATED_SHARE = 0.03
+
+
+def _plant_duplicates(requirements: list[Row], rng: random.Random) -> None:
+    """Turn some unreviewed requirements into copies of others, exact (renumbered, re-spaced)
+    or near (a number, a word or the act's name changed), often in another area.
+
+    Uses its own random generator, so the rest of the data set stays what the seed made it;
+    only unreviewed requirements become copies (no event in their history quotes the old
+    text), and never an area's first two (the Kazakh and area-specific examples).
+    """
+    from review_app.duplicates import variants  # lazy: only seeding plants duplicates
+
+    targets = [r for r in requirements if r.get("state", State.UNREVIEWED) == State.UNREVIEWED
+               and not r["code"].endswith(("-00001", "-00002"))]
+    if len(requirements) < 20 or len(targets) < 10:
+        return
+    rng.shuffle(targets)
+    sources = rng.sample(requirements, max(1, int(len(requirements) * DUPLICATED_SHARE)))
+    taken = {id(s) for s in sources}
+    pool = iter(t for t in targets if id(t) not in taken)
+    for source in sources:
+        kazakh = any(ch in source["text"] for ch in "әіңғүұқөһ")
+        for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
+            target = next(pool, None)
+            if target is None:
+                return
+            if rng.random() < 0.4:
+                text = variants.exact_copy(source["text"], rng)
+            else:
+                text, _kind = variants.near_copy(source["text"], target["legal_act"] or "",
+                                                  rng, kazakh=kazakh)
+            target["text"] = text
+            target["title"] = source["title"]
+            target["search_text"] = search_key(f"{target['code']}\n{target['title']}\n{text}")
 
 
 def _insert_areas(session: so.Session) -> dict[str, int]:

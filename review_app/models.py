@@ -9,6 +9,7 @@ from review_app.dashboard.models import (
     ProgrammeSettings,
     WaitingDay,
 )
+from review_app.duplicates.models import DuplicateGroup, DuplicateMember, DuplicateRun, TextBand
 from review_app.imports.models import ImportBatch, ImportFileChunk
 from review_app.notifications.models import Notification, NotificationKind
 from review_app.requirements.models import Area, Decision, Requirement, State
@@ -19,6 +20,7 @@ from review_app.summaries.models import Summary, SummaryChunk
 __all__ = [
     "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings", "WaitingDay",
     "ImportBatch", "ImportFileChunk", "Notification", "NotificationKind",
+    "DuplicateGroup", "DuplicateMember", "DuplicateRun", "TextBand",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "ScmCost", "Tariff", "User",

@@ -18,7 +18,7 @@ from config import ConfigError
 from review_app import create_app
 from review_app.database import WORKER_PID
 from review_app.redis_conn import redis_url_for_workers
-from workers import QUEUES, digest, summaries
+from workers import QUEUES, digest, duplicates, summaries
 from workers.observed import ObservedWorker
 
 log = logging.getLogger("workers")
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     log.info("worker serving %s", ", ".join(args.queues))
     with app.app_context():
         summaries.recover()
+        duplicates.recover()
         worker = ObservedWorker(args.queues, connection=connection,
                         work_horse_killed_handler=summaries.on_work_horse_killed)
         worker.work(burst=args.burst, with_scheduler=True)

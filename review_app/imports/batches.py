@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from review_app import audit, queues
 from review_app.audit import AuditAction
 from review_app.auth.models import User
+from review_app.duplicates import service as duplicates
 from review_app.extensions import db
 from review_app.imports import service
 from review_app.imports.models import ImportBatch, ImportFileChunk, ImportStatus
@@ -288,6 +289,9 @@ def run_apply(batch_id: int) -> ImportBatch:
         _record_failure(batch_id, actor)
         raise
     log.info("import %s applied by %s: %s", batch_id, actor.email, outcome.counts)
+    if outcome.new or outcome.changed:
+        # New and changed texts: the duplicate groups are rebuilt in the background.
+        duplicates.request_quietly("import", actor)
     return batch
 
 

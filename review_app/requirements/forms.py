@@ -16,7 +16,8 @@ from review_app.requirements.models import Area, Decision, State
 from review_app.validation import MAX_INT64, FilterForm, parse_id, parse_int, strip
 
 #: The query parameters this form reads (the list reports their problems on its own page).
-PARAMS = ("area", "state", "decision", "assignee", "body", "q", "cost_min", "scm", "sort")
+PARAMS = ("area", "state", "decision", "assignee", "body", "q", "cost_min", "scm", "sort",
+          "dup")
 
 
 def _shown(value: str) -> str:
@@ -36,6 +37,8 @@ class ListFilterForm(FilterForm):
     cost_min = StringField(filters=[strip])
     scm = StringField(filters=[strip])
     sort = StringField(_l("Sort by"), filters=[strip])
+    #: "yes": only requirements in a duplicate group; "no": only those in none.
+    dup = StringField(filters=[strip])
 
     def __init__(self, args, areas: list[Area], people: list[User]) -> None:
         super().__init__(args)
@@ -78,6 +81,11 @@ class ListFilterForm(FilterForm):
         if field.data and field.data not in listing.SORTS:
             raise ValidationError(_("Unknown sort order “%(value)s”.", value=_shown(field.data)))
 
+    def validate_dup(self, field) -> None:
+        if field.data and field.data not in ("yes", "no"):
+            raise ValidationError(_("Unknown duplicates filter “%(value)s”.",
+                                    value=_shown(field.data)))
+
     def filters(self) -> listing.Filters:
         """The validated filters; call after :meth:`validate`."""
         f = listing.Filters(errors=self.messages())
@@ -99,6 +107,7 @@ class ListFilterForm(FilterForm):
             f.cost_min = parse_int(self.cost_min.data.replace(" ", ""), maximum=MAX_INT64)
         f.scm = self.scm.data or None
         f.sort = self.sort.data or listing.DEFAULT_SORT
+        f.duplicates = self.dup.data or None
         return f
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from review_app import keyset
+from review_app.duplicates.models import DuplicateMember
 from review_app.requirements import counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
 from review_app.scm.costs import reported_cost, reported_cost_sql
@@ -83,6 +84,8 @@ class Filters:
     #: "with" / "without" approved SCM inputs (a computed cost).
     scm: str | None = None
     sort: str = DEFAULT_SORT
+    #: "yes": in a duplicate group; "no": in none; None: either.
+    duplicates: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def where(self, current_user_id: int) -> list[sa.ColumnElement[bool]]:
@@ -107,6 +110,9 @@ class Filters:
             clauses.append(Requirement.scm_cost_kzt.is_not(None))
         elif self.scm == "without":
             clauses.append(Requirement.scm_cost_kzt.is_(None))
+        if self.duplicates is not None:
+            grouped = Requirement.id.in_(sa.select(DuplicateMember.requirement_id))
+            clauses.append(grouped if self.duplicates == "yes" else ~grouped)
         for word in search_key(self.query).split():
             clauses.append(Requirement.search_text.contains(word, autoescape=True))
         return clauses

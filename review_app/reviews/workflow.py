@@ -502,6 +502,33 @@ def decide_many(requirements: list[Requirement], actor: User, *, action: Action,
     return outcome
 
 
+def propose_many(requirements: list[Requirement], actor: User, *, decision: Decision,
+                 tests: Tests, justification: str, deviation_reason: str | None = None,
+                 new_wordings: dict[int, str] | None = None,
+                 seen_versions: dict[int, int] | None = None) -> BulkOutcome:
+    """Propose the same decision, tests and justification for each requirement (a duplicate
+    group, a selection); for revise, each its own new wording from ``new_wordings``. Each goes
+    through :func:`propose` (permission, version seen, state) and gets its own event; those
+    that cannot take it are skipped with the reason.
+
+    :raise WorkflowError: too many items.
+    """
+    if len(requirements) > MAX_BULK:
+        raise WorkflowError(_l("Select at most %(n)s requirements at a time.", n=MAX_BULK))
+    outcome = BulkOutcome(done=[], skipped=[])
+    for req in requirements:
+        try:
+            propose(req, actor, decision=decision, tests=tests, justification=justification,
+                    new_wording=(new_wordings or {}).get(req.id),
+                    deviation_reason=deviation_reason,
+                    seen_version=(seen_versions or {}).get(req.id))
+        except WorkflowError as exc:
+            outcome.skipped.append((req, str(exc.message)))
+        else:
+            outcome.done.append(req)
+    return outcome
+
+
 def assign_many(requirements: list[Requirement], actor: User,
                 assignee: User | None) -> BulkOutcome:
     """Assign (or unassign) each requirement; skipped ones are listed with the reason."""

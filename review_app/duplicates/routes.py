@@ -1,0 +1,173 @@
+"""Duplicate groups: the list (and the groups whose decisions disagree), a page per group with
+one proposal for its members, and the admin's "rebuild now"."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from review_app import permissions
+from review_app.duplicates import service
+from review_app.duplicates.forms import GroupProposalForm
+from review_app.duplicates.models import DuplicateGroup, DuplicateMember
+from review_app.errors import render_error
+from review_app.extensions import db
+from review_app.requirements.models import Decision, Requirement
+from review_app.reviews import drafts, workflow
+from review_app.reviews.workflow import MAX_WORDING, Tests
+from review_app.validation import parse_id, parse_int
+
+bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Groups the person may see; for leads and managers first those whose decisions differ."""
+    after = parse_id(request.args.get("after")) if request.args.get("after") else None
+    if request.args.get("after") and after is None:
+        return render_error(400, _("This page link is broken; start again from the first page."))
+    groups = service.visible_groups(current_user, after=after, limit=51)
+    disagreeing = (service.disagreeing_groups(current_user)
+                   if service.can_see_disagreements(current_user) and after is None else None)
+    return render_template(
+        "duplicates/index.html", groups=groups[:50],
+        next_after=groups[49][0].id if len(groups) > 50 else None,
+        disagreeing=disagreeing, run=service.latest_run(),
+        can_rebuild=current_user.is_admin, run_status=service.run_status_label)
+
+
+def load_group(group_id: int) -> tuple[DuplicateGroup, list[Requirement]]:
+    """The group and its members the person may see.
+
+    :raise 404: no such group, or none of its members is visible (its existence says nothing).
+    """
+    group = db.session.get(DuplicateGroup, group_id)
+    if group is None:
+        abort(404)
+    members = service.visible_members(group, current_user)
+    if not members:
+        permissions.log_denied(current_user, "view-duplicates", group)
+        abort(404)
+    return group, members
+
+
+def _proposable(members: list[Requirement]) -> list[Requirement]:
+    return [m for m in members if permissions.can_propose(current_user, m)
+            and m.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE]]
+
+
+@bp.get("/<int:group_id>")
+@login_required
+def group(group_id: int):
+    group, members = load_group(group_id)
+    return _render_group(group, members)
+
+
+def _render_group(group: DuplicateGroup, members: list[Requirement], *,
+                  form: GroupProposalForm | None = None, error: str | None = None,
+                  status: int = 200):
+    proposable = _proposable(members)
+    return render_template(
+        "duplicates/group.html", group=group, members=members,
+        hidden=group.size - len(members), disagree=service.decisions_disagree(members),
+        proposable={m.id for m in proposable},
+        form=(form or GroupProposalForm(formdata=None)) if proposable else None,
+        error=error, decisions=list(Decision)), status
+
+
+@bp.post("/<int:group_id>/propose")
+@login_required
+def propose(group_id: int):
+    """One proposal for the ticked members: each gets its own event through the workflow;
+    those that cannot take it are listed with the reason."""
+    group, members = load_group(group_id)
+    form = GroupProposalForm()
+    if not form.validate():
+        return _render_group(group, members, form=form,
+                             error=_("Nothing was saved: check the marked fields."), status=422)
+    by_id = {m.id: m for m in db.session.scalars(
+        sa.select(Requirement).join(DuplicateMember,
+                                    DuplicateMember.requirement_id == Requirement.id)
+        .where(DuplicateMember.group_id == group.id))}
+    visible = {m.id for m in members}
+    seen: dict[int, int] = {}
+    raw = request.form.getlist("item")
+    if len(raw) > workflow.MAX_BULK:
+        return _render_group(group, members, form=form, status=422, error=_(
+            "Select at most %(n)s requirements at a time.", n=workflow.MAX_BULK))
+    for item in raw:
+        text, _sep, version_text = item.partition(":")
+        ident, version = parse_id(text), parse_int(version_text, minimum=1)
+        if ident is None or version is None:
+            return _render_group(group, members, form=form, status=400, error=_(
+                "The selection is malformed (“%(value)s”).", value=item[:30]))
+        if ident not in by_id or ident not in visible:
+            # Not a member of this group, or in an area the person does not see: a forged
+            # request, refused whole (and audited), never skipped quietly.
+            permissions.log_denied(current_user, "propose-group", by_id.get(ident) or group)
+            abort(403)
+        seen[ident] = version
+    if not seen:
+        return _render_group(group, members, form=form, status=422,
+                             error=_("Nothing was saved: tick at least one requirement."))
+    decision = Decision(form.decision.data)
+    wordings = {}
+    if decision == Decision.REVISE:
+        for ident in seen:
+            wording = request.form.get(f"wording-{ident}", "")
+            if len(wording) > MAX_WORDING:
+                return _render_group(group, members, form=form, status=422, error=_(
+                    "The new wording is too long (at most %(n)d characters).", n=MAX_WORDING))
+            wordings[ident] = wording
+    chosen = [by_id[i] for i in sorted(seen, key=lambda i: by_id[i].code)]
+    outcome = workflow.propose_many(
+        chosen, current_user, decision=decision,
+        tests=Tests(legal=form.legal.data == "yes", necessary=form.necessary.data == "yes",
+                    business_friendly=form.business_friendly.data == "yes"),
+        justification=form.justification.data, deviation_reason=form.deviation_reason.data,
+        new_wordings=wordings, seen_versions=seen)
+    back = url_for("duplicates.group", group_id=group.id)
+    done = [_row(r) for r in outcome.done]
+    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Some of these requirements changed while the action ran; nothing was saved. "
+                "Try again."), "error")
+        return redirect(back, 303)
+    heading = ngettext("Proposed for %(num)d requirement.", "Proposed for %(num)d requirements.",
+                       len(done)) if done else None
+    if heading:
+        flash(heading, "success")
+    result = {"done": done, "skipped": skipped, "heading": heading, "back": back}
+    token = drafts.save(current_user.id, "bulk", result)
+    if token is None:  # without Redis, the result answers in place
+        return render_template("leads/bulk_result.html", outcome=workflow.BulkOutcome(
+            done=done, skipped=skipped), back=back, error=None, done_heading=heading)
+    return redirect(url_for("leads.bulk_result", token=token), 303)
+
+
+def _row(req: Requirement) -> dict[str, object]:
+    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
+
+
+@bp.post("/rebuild")
+@login_required
+def rebuild():
+    """Admins: rebuild the groups now (they are rebuilt after every import and seed anyway)."""
+    permissions.require(current_user.is_admin, current_user, "rebuild-duplicates", "duplicates")
+    try:
+        _run, created = service.request_grouping("admin", current_user)
+    except service.QueueUnavailable:
+        flash(_("The background queue does not answer; the grouping starts when it is back."),
+              "error")
+    else:
+        flash(_("The duplicate groups are being rebuilt.") if created
+              else _("A rebuild of the duplicate groups is already under way."), "info")
+    return redirect(url_for("duplicates.index"), 303)
