@@ -69,6 +69,9 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
         AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+    "justifications": Category(_l("Standard justifications"), audit_actions=(
+        AuditAction.JUSTIFICATION_CREATED, AuditAction.JUSTIFICATION_UPDATED,
+        AuditAction.JUSTIFICATION_RETIRED, AuditAction.JUSTIFICATION_RESTORED)),
 }
 
 AUDIT_LABELS = {
@@ -89,6 +92,10 @@ AUDIT_LABELS = {
     AuditAction.PASSWORD_CHANGED: _l("changed their own password"),
     AuditAction.AREA_CREATED: _l("created an area"),
     AuditAction.AREA_UPDATED: _l("changed an area"),
+    AuditAction.JUSTIFICATION_CREATED: _l("added a standard justification"),
+    AuditAction.JUSTIFICATION_UPDATED: _l("changed a standard justification"),
+    AuditAction.JUSTIFICATION_RETIRED: _l("retired a standard justification"),
+    AuditAction.JUSTIFICATION_RESTORED: _l("restored a standard justification"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

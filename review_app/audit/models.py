@@ -36,6 +36,10 @@ class AuditAction(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"
     AREA_CREATED = "area_created"
     AREA_UPDATED = "area_updated"
+    JUSTIFICATION_CREATED = "justification_created"
+    JUSTIFICATION_UPDATED = "justification_updated"
+    JUSTIFICATION_RETIRED = "justification_retired"
+    JUSTIFICATION_RESTORED = "justification_restored"
 
 
 class AuditEntry(db.Model):

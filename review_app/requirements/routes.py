@@ -143,10 +143,14 @@ def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
 
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
-                       unsaved: str | None = None, status: int = 200):
+                       unsaved: str | None = None, status: int = 200,
+                       template: str = "requirements/detail.html",
+                       extra: dict | None = None):
     """The requirement page, with whichever forms the current user may use on it.
 
     Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
+    Review mode renders the same forms, drafts and refusals in its own ``template``, with
+    its ``extra`` context (its place in the list).
     """
     can_propose = (permissions.can_propose(current_user, req)
                    and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
@@ -190,7 +194,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
     elif can_decide and own_proposal:
         approvers = workflow.approvers_label(workflow.who_approves(req))
     return render_template(
-        "requirements/detail.html", req=req, events=events,
+        template, req=req, events=events,
         hidden_events=_hidden_event_ids(req, events, proposals),
         proposals=proposals if req.state == State.PROPOSED else [],
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
@@ -207,7 +211,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         assignable=area_people(req.area_id) if can_assign else [],
         can_take=(req.assignee_id is None and req.state != State.APPROVED
                   and permissions.can_claim(current_user, req.area_id)),
-        error=error, unsaved=unsaved, origin=lists.from_request(),
+        error=error, unsaved=unsaved, origin=lists.from_request(), **(extra or {}),
     ), status
 
 
