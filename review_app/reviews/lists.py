@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import has_request_context, request, url_for
+from flask import g, has_request_context, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -96,9 +96,15 @@ def usable(origin: Origin | None, user: User) -> Origin | None:
 
 
 def _filters(origin: Origin, user: User) -> listing.Filters | None:
-    filters = parse_filters(MultiDict(origin.args), visible_areas(),
-                            assignable_people(permissions.visible_area_ids(user)))
-    return None if filters.errors else filters
+    """The origin's filters, parsed once per request (a review-mode answer asks for them
+    four times: is the list usable, its order, the page's origin, the next item)."""
+    memo = g.setdefault("list_filters", {}) if has_request_context() else {}
+    key = (origin, user.id)
+    if key not in memo:
+        filters = parse_filters(MultiDict(origin.args), visible_areas(),
+                                assignable_people(permissions.visible_area_ids(user)))
+        memo[key] = None if filters.errors else filters
+    return memo[key]
 
 
 def from_request() -> Origin | None:

@@ -37,6 +37,8 @@ class Walk:
 
     def __init__(self, origin: lists.Origin, user: User, found: lists.Scope):
         self.origin, self.user, self.scope = origin, user, found
+        #: The place as last kept (read by :meth:`resumed`), so keeping it again is skipped.
+        self._kept: str | None = None
 
     @classmethod
     def of(cls, origin: lists.Origin | None, user: User) -> Walk | None:
@@ -95,13 +97,14 @@ class Walk:
                           extra=(lists.actionable(self.user),))
 
     def position(self, req: Requirement) -> tuple[int, int]:
-        """(``req``'s 1-based place, rows in the list): "12 of 250". Two indexed counts."""
+        """(``req``'s 1-based place, rows in the list): "12 of 250", in one counting query."""
         here, there = self._here(), self._there(self.scope.values(req))
         earlier = here > there if self.scope.descending else here < there
-        count = sa.select(sa.func.count()).select_from(Requirement)
-        before = db.session.scalar(count.where(*self.scope.where, earlier)) or 0
-        total = db.session.scalar(count.where(*self.scope.where)) or 0
-        return before + 1, max(total, before + 1)
+        before, total = db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(sa.case((earlier, 1), else_=0)), 0),
+                      sa.func.count())
+            .select_from(Requirement).where(*self.scope.where)).one()
+        return int(before) + 1, max(int(total), int(before) + 1)
 
     # Resuming ----------------------------------------------------------------------------------
 
@@ -111,8 +114,11 @@ class Walk:
 
     def remember(self, req: Requirement) -> None:
         """Keep ``req`` as where this person stands in this list."""
+        cursor = self.cursor(req)
+        if cursor == self._kept:
+            return
         try:
-            get_redis().set(self._resume_key(), self.cursor(req), ex=RESUME_TTL_SECONDS)
+            get_redis().set(self._resume_key(), cursor, ex=RESUME_TTL_SECONDS)
         except redis.RedisError:
             log.warning("could not keep the place in review mode", exc_info=True)
 
@@ -125,7 +131,8 @@ class Walk:
             return None
         if raw is None:
             return None
+        self._kept = raw.decode() if isinstance(raw, bytes) else raw
         try:
-            return self.decode(raw.decode() if isinstance(raw, bytes) else raw)
+            return self.decode(self._kept)
         except BadCursor:
             return None
