@@ -37,6 +37,9 @@ def triage(page, count: int) -> list[dict]:
     shown (ms)."""
     done = []
     for i in range(count):
+        if not page.locator("#req-title").count():
+            raise RuntimeError(f"no item to decide at {page.url}: "
+                               + page.inner_text("main")[:300])
         title = page.locator("#req-title").inner_text()
         keys = [*PLANS[i % len(PLANS)], SUBMIT]
         for key in keys[:-1]:
@@ -77,7 +80,7 @@ with app.app_context():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=20)
-    parser.add_argument("--requirements", type=int, default=500)
+    parser.add_argument("--requirements", type=int, default=10_000)
     parser.add_argument("--reviewer", default="reviewer01a@demo.kz")
     args = parser.parse_args()
 
@@ -106,7 +109,10 @@ def main() -> None:
             page.fill("#password", "demo12345")
             page.keyboard.press("Enter")
             page.wait_for_url("**/requirements/**")
-            page.goto("/review?from=" + "list%3Farea%3D01%26state%3Dunreviewed")
+            page.goto("/review?start=1&from=" + "list%3Farea%3D01%26state%3Dunreviewed")
+            if not page.locator("#req-title").count():
+                raise SystemExit(f"review mode did not open: {page.url}\n"
+                                 + page.inner_text("main")[:500])
             decisions = triage(page, args.count)
             browser.close()
         presses = [d["presses"] for d in decisions]

@@ -284,3 +284,16 @@ def test_reviewers_managers_and_anonymous_people_do_not_keep_the_library(client,
                        data={"active": "0"}).status_code == expected
     db.session.expire_all()
     assert t.active
+
+
+def test_past_the_end_saving_goes_back_to_work_left_earlier_in_the_list(client, team, my_three):
+    login_as(client, team["aigerim"])
+    # Straight to the last item, decide it: the first one still waits.
+    last = review(client, "list?sort=-code").get_data(as_text=True)
+    assert my_three[2].code in last
+    response = submit(client, my_three[0], origin="list?sort=code")
+    assert "Saved — next: " + my_three[1].code in client.get(response.location).get_data(
+        as_text=True)
+    response = submit(client, my_three[2], origin="list?sort=code")
+    assert "Saved — next: " + my_three[1].code in client.get(response.location).get_data(
+        as_text=True)

@@ -92,9 +92,15 @@ class Walk:
         return self._seek(self.scope.values(req), forward=False, inclusive=False)
 
     def next_waiting(self, values: tuple[Any, ...]) -> Requirement | None:
-        """The next row after ``values`` that the person can act on now (skip over the rest)."""
-        return self._seek(values, forward=True, inclusive=False,
-                          extra=(lists.actionable(self.user),))
+        """The next row after ``values`` that the person can act on now (skip over the rest);
+        past the end, the first such row from the list's start (work left behind earlier)."""
+        waiting = (lists.actionable(self.user),)
+        found = self._seek(values, forward=True, inclusive=False, extra=waiting)
+        if found is None:
+            found = self._seek(None, forward=True, inclusive=True, extra=waiting)
+            if found is not None and self.scope.values(found) == tuple(values):
+                return None  # only the row we are on
+        return found
 
     def position(self, req: Requirement) -> tuple[int, int]:
         """(``req``'s 1-based place, rows in the list): "12 of 250", in one counting query."""
