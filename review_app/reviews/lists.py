@@ -101,8 +101,13 @@ def _filters(origin: Origin, user: User) -> listing.Filters | None:
     memo = g.setdefault("list_filters", {}) if has_request_context() else {}
     key = (origin, user.id)
     if key not in memo:
-        filters = parse_filters(MultiDict(origin.args), visible_areas(),
-                                assignable_people(permissions.visible_area_ids(user)))
+        args = dict(origin.args)
+        # The areas and people are only there to check an area or assignee filter: not
+        # loaded for a list without one (a few ms of every review-mode answer).
+        filters = parse_filters(
+            MultiDict(origin.args), visible_areas() if "area" in args else [],
+            assignable_people(permissions.visible_area_ids(user)) if "assignee" in args
+            else [])
         memo[key] = None if filters.errors else filters
     return memo[key]
 
