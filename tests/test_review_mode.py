@@ -297,3 +297,19 @@ def test_past_the_end_saving_goes_back_to_work_left_earlier_in_the_list(client, 
     response = submit(client, my_three[2], origin="list?sort=code")
     assert "Saved — next: " + my_three[1].code in client.get(response.location).get_data(
         as_text=True)
+
+
+def test_the_requirement_page_offers_the_same_justifications_and_counts_their_use(
+        client, team, world):
+    ours = _template(team["fire"])
+    req = world.requirement(team["fire"])
+    login_as(client, team["aigerim"])
+    assert f'data-template="{ours.id}"' in client.get(f"/requirements/{req.id}").get_data(
+        as_text=True)
+    propose(client, req, template=str(ours.id))
+    db.session.expire_all()
+    assert ours.usage_count == 1
+    # Junk in the field counts nothing and refuses nothing.
+    other = world.requirement(team["fire"])
+    assert propose(client, other, template="9" * 30).status_code == 302
+    assert reload(other).state == State.PROPOSED

@@ -15,6 +15,7 @@ from review_app import permissions
 from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.i18n import current_language
+from review_app.justifications import service as justifications
 from review_app.requirements import export as exporter
 from review_app.requirements import listing
 from review_app.requirements.forms import PARAMS as FILTER_PARAMS
@@ -211,6 +212,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         assignable=area_people(req.area_id) if can_assign else [],
         can_take=(req.assignee_id is None and req.state != State.APPROVED
                   and permissions.can_claim(current_user, req.area_id)),
+        templates=justifications.choices(req) if can_propose and proposal_form else [],
         error=error, unsaved=unsaved, origin=lists.from_request(), **(extra or {}),
     ), status
 

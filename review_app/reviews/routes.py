@@ -333,5 +333,4 @@ def review_mode():
     return render_requirement(req, template="reviews/mode.html", extra={
         "walk": walk, "position": position, "total": total, "previous_url": link(previous),
         "next_url": link(following), "skip_url": link(waiting), "list_url": walk.origin.url(),
-        "templates": justifications.choices(req),
     })
