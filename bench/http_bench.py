@@ -199,8 +199,8 @@ def main() -> None:
 
         list_url = "/requirements/?" + urlencode({"area": args.area, "q": args.query})
         status, html, _ = browser.get(list_url)
-        total = re.search(r'data-testid="total">([^<]+)<', html).group(1)
-        ids = [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)', html)]
+        total = int(re.sub(r"\D", "", re.search(r'data-testid="total">([^<]+)<', html).group(1)))
+        ids = [int(i) for i in re.findall(r'href="/requirements/(\d+)[?"]', html)]
         for _ in range(10):  # warm up
             browser.get(list_url)
 
@@ -222,8 +222,8 @@ def main() -> None:
         cursor_url = f"/requirements/?area={args.area}&state=unreviewed"
         while len(unreviewed) < args.requests and cursor_url:
             _, html, _ = browser.get(cursor_url)
-            unreviewed += [int(i) for i in re.findall(r'class="code"><a href="/requirements/(\d+)',
-                                                      html)]
+            unreviewed += [int(i) for i in re.findall(
+                r'class="code"><a href="/requirements/(\d+)[?"]', html)]
             nxt = re.search(r'rel="next" href="([^"]+)"', html)
             cursor_url = nxt.group(1).replace("&amp;", "&") if nxt else None
         post_times = []

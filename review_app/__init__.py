@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         health,
         i18n,
         imports,
+        justifications,
         leads,
         notifications,
         observability,
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     requirements.init_app(app)
     reviews.init_app(app)
     leads.init_app(app)
+    justifications.init_app(app)
     health.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

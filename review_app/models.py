@@ -11,6 +11,7 @@ from review_app.dashboard.models import (
 )
 from review_app.duplicates.models import DuplicateGroup, DuplicateMember, DuplicateRun, TextBand
 from review_app.imports.models import ImportBatch, ImportFileChunk
+from review_app.justifications.models import JustificationTemplate
 from review_app.notifications.models import Notification, NotificationKind
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
@@ -21,6 +22,7 @@ __all__ = [
     "AreaDeadline", "AreaTally", "AuditEntry", "DailyActivity", "ProgrammeSettings", "WaitingDay",
     "ImportBatch", "ImportFileChunk", "Notification", "NotificationKind",
     "DuplicateGroup", "DuplicateMember", "DuplicateRun", "TextBand",
+    "JustificationTemplate",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "ScmCost", "Tariff", "User",

@@ -179,6 +179,22 @@ def can_view_metrics(user: AnyUser) -> bool:
     return _signed_in(user) and user.is_admin
 
 
+def can_keep_justifications(user: AnyUser) -> bool:
+    """The library of standard justifications: admins (national and every area's) and leads
+    (their areas')."""
+    return _signed_in(user) and (user.is_admin or bool(lead_area_ids(user)))
+
+
+def can_manage_justification(user: AnyUser, area_id: int | None) -> bool:
+    """Add or change a standard justification of ``area_id`` (None: a national one, which
+    only admins set)."""
+    if not _signed_in(user):
+        return False
+    if user.is_admin:
+        return True
+    return area_id is not None and _member_role(user, area_id) == AreaRole.LEAD
+
+
 def can_view_audit(user: AnyUser) -> bool:
     """Read (and export) the audit log: admins and managers."""
     return _signed_in(user) and (user.is_admin or user.is_manager)

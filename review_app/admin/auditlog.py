@@ -72,6 +72,9 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.DEADLINES_CHANGED)),
     "tariffs": Category(_l("Changes to cost tariffs"), audit_actions=(
         AuditAction.TARIFF_CREATED, AuditAction.TARIFF_UPDATED)),
+    "justifications": Category(_l("Standard justifications"), audit_actions=(
+        AuditAction.JUSTIFICATION_CREATED, AuditAction.JUSTIFICATION_UPDATED,
+        AuditAction.JUSTIFICATION_RETIRED, AuditAction.JUSTIFICATION_RESTORED)),
 }
 
 AUDIT_LABELS = {
@@ -95,6 +98,10 @@ AUDIT_LABELS = {
     AuditAction.TARIFF_CREATED: _l("created a cost tariff"),
     AuditAction.TARIFF_UPDATED: _l("changed a cost tariff"),
     AuditAction.DEADLINES_CHANGED: _l("changed deadlines"),
+    AuditAction.JUSTIFICATION_CREATED: _l("added a standard justification"),
+    AuditAction.JUSTIFICATION_UPDATED: _l("changed a standard justification"),
+    AuditAction.JUSTIFICATION_RETIRED: _l("retired a standard justification"),
+    AuditAction.JUSTIFICATION_RESTORED: _l("restored a standard justification"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

@@ -40,6 +40,10 @@ class AuditAction(enum.StrEnum):
     TARIFF_UPDATED = "tariff_updated"
     #: The programme deadline, an area's deadline or the approval waiting limit changed.
     DEADLINES_CHANGED = "deadlines_changed"
+    JUSTIFICATION_CREATED = "justification_created"
+    JUSTIFICATION_UPDATED = "justification_updated"
+    JUSTIFICATION_RETIRED = "justification_retired"
+    JUSTIFICATION_RESTORED = "justification_restored"
 
 
 class AuditEntry(db.Model):

@@ -15,6 +15,7 @@ from review_app import permissions
 from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.i18n import current_language
+from review_app.justifications import service as justifications
 from review_app.requirements import export as exporter
 from review_app.requirements import listing
 from review_app.requirements.forms import PARAMS as FILTER_PARAMS
@@ -151,10 +152,14 @@ def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
                        unsaved: str | None = None, status: int = 200,
-                       scm_form: ScmForm | None = None):
+                       scm_form: ScmForm | None = None,
+                       template: str = "requirements/detail.html",
+                       extra: dict | None = None):
     """The requirement page, with whichever forms the current user may use on it.
 
     Opened after a refused form (``?draft=``), it shows the reason and the form as typed.
+    Review mode renders the same forms, drafts and refusals in its own ``template``, with
+    its ``extra`` context (its place in the list).
     """
     can_propose = (permissions.can_propose(current_user, req)
                    and req.state in workflow.ALLOWED_FROM[workflow.Action.PROPOSE])
@@ -204,7 +209,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
     if scm_form is not None:
         _tariff_choices(scm_form, cost.tariffs)
     return render_template(
-        "requirements/detail.html", req=req, events=events, cost=cost,
+        template, req=req, events=events, cost=cost,
         scm_fmt=scm_panel.Format(current_language()),
         scm_form=scm_form if can_propose_scm else None,
         scm_approve_form=(ScmApproveForm(formdata=None, version=req.version)
@@ -226,7 +231,8 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         assignable=area_people(req.area_id) if can_assign else [],
         can_take=(req.assignee_id is None and req.state != State.APPROVED
                   and permissions.can_claim(current_user, req.area_id)),
-        error=error, unsaved=unsaved, origin=lists.from_request(),
+        templates=justifications.choices(req) if can_propose and proposal_form else [],
+        error=error, unsaved=unsaved, origin=lists.from_request(), **(extra or {}),
     ), status
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import has_request_context, request, url_for
+from flask import g, has_request_context, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -96,9 +96,20 @@ def usable(origin: Origin | None, user: User) -> Origin | None:
 
 
 def _filters(origin: Origin, user: User) -> listing.Filters | None:
-    filters = parse_filters(MultiDict(origin.args), visible_areas(),
-                            assignable_people(permissions.visible_area_ids(user)))
-    return None if filters.errors else filters
+    """The origin's filters, parsed once per request (a review-mode answer asks for them
+    four times: is the list usable, its order, the page's origin, the next item)."""
+    memo = g.setdefault("list_filters", {}) if has_request_context() else {}
+    key = (origin, user.id)
+    if key not in memo:
+        args = dict(origin.args)
+        # The areas and people are only there to check an area or assignee filter: not
+        # loaded for a list without one (a few ms of every review-mode answer).
+        filters = parse_filters(
+            MultiDict(origin.args), visible_areas() if "area" in args else [],
+            assignable_people(permissions.visible_area_ids(user)) if "assignee" in args
+            else [])
+        memo[key] = None if filters.errors else filters
+    return memo[key]
 
 
 def from_request() -> Origin | None:
@@ -117,6 +128,49 @@ def detail_url(requirement_id: int, origin: Origin | None = None, **extra: Any) 
     return url_for("requirements.detail", requirement_id=requirement_id, **extra)
 
 
+def review_url(origin: Origin | None = None, **extra: Any) -> str:
+    """Review mode over ``origin`` (the list page being shown when not given); ``at``: a
+    place in it (a cursor), ``item``: one requirement's id."""
+    if origin is None and has_request_context():
+        origin = origin_from(request.endpoint, request.args)
+    if origin is not None:
+        extra["from"] = origin.token
+    return url_for("reviews.review_mode", **extra)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A list's rows and order, independent of any row: what review mode walks through."""
+
+    where: list[sa.ColumnElement[bool]]
+    columns: tuple[Any, ...]
+    descending: bool
+    #: How each column's value travels in a keyset cursor (``keyset.decode`` kinds).
+    kinds: tuple[Any, ...]
+    #: A row's values of ``columns``, as the database compares them.
+    values: Any
+
+
+def scope(origin: Origin, user: User) -> Scope | None:
+    """The list's filter and order for ``user``; None when the filters are not valid for
+    them (then there is no "next", only the list)."""
+    if origin.kind == "my-work":
+        return Scope([Requirement.assignee_id == user.id, Requirement.state != State.APPROVED],
+                     (_my_work_rank, Requirement.code), False, ("int", "str"),
+                     lambda r: (_rank_of(r), r.code))
+    filters = _filters(origin, user)
+    if filters is None:
+        return None
+    if origin.kind == "queue":
+        key = listing.SORTS["waiting"]
+        where = [permissions.decidable_filter(user), Requirement.state == State.PROPOSED]
+    else:
+        key = listing.SORTS[filters.sort]
+        where = [permissions.visible_area_filter(user)]
+    return Scope([*where, *filters.where(user.id)], (key.column, Requirement.id),
+                 key.descending, (key.kind, "id"), lambda r: (key.value(r), r.id))
+
+
 @dataclass(frozen=True)
 class _Order:
     where: list[sa.ColumnElement[bool]]
@@ -126,25 +180,14 @@ class _Order:
 
 
 def _order(origin: Origin, user: User, req: Requirement) -> _Order | None:
-    """The list's filter and order, and ``req``'s place in it; None when the filters are not
-    valid for ``user`` (then there is no "next", only the list)."""
-    if origin.kind == "my-work":
-        return _Order([Requirement.assignee_id == user.id, Requirement.state != State.APPROVED],
-                      (_my_work_rank, Requirement.code), False, (_rank_of(req), req.code))
-    filters = _filters(origin, user)
-    if filters is None:
+    """The list's filter and order, and ``req``'s place in it."""
+    found = scope(origin, user)
+    if found is None:
         return None
-    if origin.kind == "queue":
-        key = listing.SORTS["waiting"]
-        scope = [permissions.decidable_filter(user), Requirement.state == State.PROPOSED]
-    else:
-        key = listing.SORTS[filters.sort]
-        scope = [permissions.visible_area_filter(user)]
-    return _Order([*scope, *filters.where(user.id)], (key.column, Requirement.id),
-                  key.descending, (key.value(req), req.id))
+    return _Order(found.where, found.columns, found.descending, found.values(req))
 
 
-def _actionable(user: User) -> sa.ColumnElement[bool]:
+def actionable(user: User) -> sa.ColumnElement[bool]:
     """Requirements ``user`` can do something with now: propose on (not waiting for their own
     independent proposal's partner), or decide (not their own proposal)."""
     mine_this_round = sa.exists().where(
@@ -176,7 +219,7 @@ class Place:
         here = sa.tuple_(*o.columns)
         there = sa.tuple_(*(sa.literal(v) for v in o.values))
         stmt = (sa.select(Requirement)
-                .where(*o.where, _actionable(self.user), here < there if o.descending
+                .where(*o.where, actionable(self.user), here < there if o.descending
                        else here > there)
                 .order_by(*(c.desc() if o.descending else c.asc() for c in o.columns))
                 .limit(1))

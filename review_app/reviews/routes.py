@@ -9,14 +9,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, request
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from review_app import permissions
 from review_app.auth.models import User
+from review_app.errors import render_error
 from review_app.extensions import db
+from review_app.justifications import service as justifications
 from review_app.requirements.models import Decision, Requirement
 from review_app.requirements.routes import load_requirement, render_requirement
 from review_app.reviews import drafts, lists, workflow
@@ -29,6 +39,7 @@ from review_app.reviews.forms import (
     ScmApproveForm,
     ScmForm,
 )
+from review_app.reviews.walk import BadCursor, Walk
 from review_app.scm import panel as scm_panel
 from review_app.validation import parse_id
 
@@ -63,7 +74,8 @@ def _draft(exc: workflow.WorkflowError,
             "errors": errors}
 
 
-def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None):
+def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | DecisionForm | None,
+             walk: Walk | None = None):
     """Answer a refused form with Post/Redirect/Get: keep the reason and what was typed as a
     short-lived draft, and send the person to the requirement page, which shows both. The
     address bar then holds the page, not the form's POST address, so a reload does not send
@@ -77,6 +89,8 @@ def _refused(req_id: int, exc: workflow.WorkflowError, form: ProposalForm | Deci
     db.session.rollback()
     if not isinstance(exc, workflow.PermissionDenied):
         token = drafts.save(current_user.id, f"requirement:{req_id}", _draft(exc, form))
+        if token is not None and walk is not None:  # back to the same item in review mode
+            return redirect(lists.review_url(walk.origin, item=req_id, draft=token), 303)
         if token is not None:
             return redirect(lists.detail_url(req_id, lists.from_request(), draft=token), 303)
     req = load_requirement(req_id)
@@ -100,12 +114,17 @@ def _transition(requirement_id: int, req: Requirement, form: ProposalForm | Deci
     origin = lists.from_request()
     # Where it stood in the list before the change moves it (its state, its time of change).
     place = lists.Place(origin, current_user, req) if origin and go_on else None
+    walk = Walk.of(origin, current_user) if place and request.form.get("mode") == "review" \
+        else None
+    values = walk.scope.values(req) if walk else None
     try:
         message = change()
     except workflow.WorkflowError as exc:
-        return _refused(requirement_id, exc, form)
+        return _refused(requirement_id, exc, form, walk)
     if stale := _commit_or_stale(req):
-        return _refused(requirement_id, stale, form)
+        return _refused(requirement_id, stale, form, walk)
+    if walk is not None and values is not None:
+        return _review_next(walk, values)
     if place is None:
         flash(message, "success")
         return redirect(lists.detail_url(requirement_id, origin))
@@ -152,6 +171,7 @@ def propose(requirement_id: int):
                          new_wording=form.new_wording.data,
                          deviation_reason=form.deviation_reason.data,
                          seen_version=form.version.data)
+        justifications.count_use(parse_id(request.form.get("template", "")), req)
         return _("Your proposal was recorded and waits for the area lead.")
 
     return _transition(requirement_id, req, form, change)
@@ -304,3 +324,73 @@ def approve_scm(requirement_id: int):
         return _scm_refused(requirement_id, exc, None)
     return _scm_done(req, _("The cost inputs were approved; the reports now use the computed "
                             "cost."))
+
+
+# Review mode -------------------------------------------------------------------------------------
+
+def _review_next(walk: Walk, values: tuple) -> object:
+    """After a saved decision in review mode: the next item of the list that waits for this
+    person, at once (Post/Redirect/Get), announced as "Saved — next: CODE"."""
+    following = walk.next_waiting(values)
+    if following is None:
+        flash(_("Saved. Nothing more in this list is waiting for you."), "success")
+        return redirect(lists.review_url(walk.origin, done=1), 303)
+    flash(_("Saved — next: %(code)s", code=following.code), "success")
+    return redirect(lists.review_url(walk.origin, at=walk.cursor(following)), 303)
+
+
+def _default_origin() -> lists.Origin:
+    """Where "Review" with no list starts: my own work, else the lead's queue, else the list."""
+    if permissions.proposing_area_ids(current_user):
+        return lists.Origin("my-work", ())
+    if permissions.can_use_queue(current_user):
+        return lists.Origin("queue", ())
+    return lists.Origin("list", ())
+
+
+@bp.get("/review")
+@login_required
+def review_mode():
+    """One list (``from``: My work, the queue, a filtered list), one requirement at a time, in
+    the list's order: ``at`` a place in it (a keyset cursor), ``item`` one requirement of it
+    (after a refused form), else where this person stood last time, else its first row."""
+    raw = request.args.get("from")
+    if not raw:
+        return redirect(lists.review_url(_default_origin()))
+    walk = Walk.of(lists.parse(raw), current_user)
+    if walk is None:
+        return render_error(400, _("This list cannot be opened in review mode (“%(value)s”): "
+                                   "open it from the list, the queue or My work.",
+                                   value=raw[:40]))
+    if (item := request.args.get("item")) is not None:
+        ident = parse_id(item)
+        if ident is None:
+            return render_error(400, _("Unknown requirement “%(value)s”.", value=item[:20]))
+        req = load_requirement(ident)
+    else:
+        values = None
+        if at := request.args.get("at"):
+            try:
+                values = walk.decode(at)
+            except (BadCursor, ValueError):
+                return render_error(400, _("This review link is broken; start again from "
+                                           "the list."))
+        elif not request.args.get("start") and not request.args.get("done"):
+            values = walk.resumed()
+        req = walk.at(values) if not request.args.get("done") else None
+        if req is None:
+            return render_template("reviews/mode_end.html", origin=walk.origin,
+                                   empty=walk.at(None) is None,
+                                   messages=get_flashed_messages(with_categories=True))
+    walk.remember(req)
+    position, total = walk.position(req)
+    previous, following = walk.before(req), walk.after(req)
+    waiting = walk.next_waiting(walk.scope.values(req))
+
+    def link(to: Requirement | None) -> str | None:
+        return lists.review_url(walk.origin, at=walk.cursor(to)) if to is not None else None
+
+    return render_requirement(req, template="reviews/mode.html", extra={
+        "walk": walk, "position": position, "total": total, "previous_url": link(previous),
+        "next_url": link(following), "skip_url": link(waiting), "list_url": walk.origin.url(),
+    })
