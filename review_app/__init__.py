@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # builder, a worker's job); the blueprints and extensions load only when an app is built
     from review_app import (
         admin,
+        api,
         audit,
         auth,
         cli,
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         imports,
         leads,
+        opendata,
         requirements,
         reviews,
         security,
@@ -70,4 +72,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     summaries.init_app(app)
     security.init_app(app)
+    api.init_app(app)
+    opendata.init_app(app)
     return app

@@ -233,3 +233,8 @@ def require(allowed: bool, user: AnyUser, action: str, target: object) -> None:
         log_denied(user, action, target)
         abort(403)
 
+
+
+def can_publish_open_data(user: AnyUser) -> bool:
+    """Publish or withdraw an area's final decisions as open data: admins only."""
+    return _signed_in(user) and user.is_admin

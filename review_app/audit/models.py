@@ -36,6 +36,10 @@ class AuditAction(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"
     AREA_CREATED = "area_created"
     AREA_UPDATED = "area_updated"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    AREA_PUBLISHED = "area_published"
+    AREA_UNPUBLISHED = "area_unpublished"
 
 
 class AuditEntry(db.Model):

@@ -25,6 +25,7 @@ from review_app.requirements.queries import (
     assignable_people,
     bulk_assign_area_ids,
     bulk_assignees,
+    hidden_event_ids,
     history,
     issuing_bodies,
     visible_areas,
@@ -37,7 +38,6 @@ from review_app.reviews.forms import (
     ProposalForm,
     ReopenForm,
 )
-from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
 from review_app.validation import reports_own_filter_errors
 
@@ -126,21 +126,6 @@ def _answer(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
-                      proposals: list[IndependentProposal]) -> set[int]:
-    """Dual review: until a reviewer has made their own proposal in this round, the other
-    reviewer's proposal in it stays hidden from them."""
-    if not proposals or req.state not in workflow.ALLOWED_FROM[Action.PROPOSE]:
-        return set()
-    if not permissions.can_propose(current_user, req):
-        return set()  # managers and admins do not propose; nothing to bias
-    if any(p.reviewer_id == current_user.id for p in proposals):
-        return set()
-    round_start = proposals[0].created_at
-    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
-            and e.actor_id != current_user.id}
-
-
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
                        unsaved: str | None = None, status: int = 200):
@@ -191,7 +176,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         approvers = workflow.approvers_label(workflow.who_approves(req))
     return render_template(
         "requirements/detail.html", req=req, events=events,
-        hidden_events=_hidden_event_ids(req, events, proposals),
+        hidden_events=hidden_event_ids(req, events, proposals, current_user),
         proposals=proposals if req.state == State.PROPOSED else [],
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
