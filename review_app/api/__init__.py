@@ -3,7 +3,7 @@ access tokens that sign scripts in."""
 
 from flask import Flask
 
-from review_app.api import openapi, pages, routes
+from review_app.api import openapi, pages, routes, work  # noqa: F401 - work adds routes to bp
 from review_app.extensions import csrf
 
 

@@ -50,7 +50,7 @@ def operation(*, summary: str, body: type[BaseModel] | None = None,
               scope: str | None = "read", query: list[dict] | None = None,
               problems: tuple[int, ...] = (), etag: bool = False, if_match: bool = False,
               media: str | None = None, tag: str = "requirements",
-              example: dict | None = None) -> Callable:
+              upload: bool = False) -> Callable:
     """Mark a view with what the OpenAPI document says of it (see ``api/openapi.py``).
 
     ``scope`` None: no token needed. The marks are data only; the view enforces them."""
@@ -58,7 +58,7 @@ def operation(*, summary: str, body: type[BaseModel] | None = None,
         view.api_operation = {"summary": summary, "body": body, "response": response,
                               "status": status, "scope": scope, "query": query or [],
                               "problems": problems, "etag": etag, "if_match": if_match,
-                              "media": media, "tag": tag, "example": example}
+                              "media": media, "tag": tag, "upload": upload}
         return view
     return mark
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template
 from pydantic import BaseModel
 
 from review_app.api import schemas
+from review_app.imports.forms import DELIMITER_CHOICES, ENCODING_CHOICES
 
 bp = Blueprint("api_docs", __name__)
 
@@ -92,6 +93,14 @@ def build(app: Flask) -> dict[str, Any]:
                 operation["responses"]["400"] = _problem(400)
                 operation["responses"]["415"] = _problem(415)
                 operation["responses"]["422"] = _problem(422)
+            if op["upload"]:
+                operation["requestBody"] = {"required": True, "content": {
+                    "multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "encoding": {"enum": [c.value for c in ENCODING_CHOICES]},
+                            "delimiter": {"enum": [c.value for c in DELIMITER_CHOICES]}}}}}}
             ok: dict[str, Any] = {"description": "Done"}
             if op["response"] is not None:
                 ok["content"] = {"application/json": {"schema": _collect(models, op["response"])}}

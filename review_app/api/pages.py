@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from wtforms import IntegerField, RadioField, StringField
+from wtforms import IntegerField, RadioField, SelectChoice, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from review_app.api import tokens
@@ -19,7 +19,8 @@ bp = Blueprint("api_tokens", __name__)
 
 class TokenForm(AppForm):
     name = StringField(validators=[InputRequired(), Length(max=tokens.MAX_NAME)])
-    scope = RadioField(choices=[("read", "read"), ("write", "write")], default="read",
+    scope = RadioField(choices=[SelectChoice("read", "read"), SelectChoice("write", "write")],
+                       default="read",
                        validators=[InputRequired()])
     days = IntegerField(default=tokens.DEFAULT_DAYS,
                         validators=[InputRequired(), NumberRange(1, tokens.MAX_DAYS)])

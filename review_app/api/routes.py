@@ -380,7 +380,7 @@ def bulk_return():
 
 # Areas ------------------------------------------------------------------------
 
-def _areas(visible: list[Area]) -> list[dict]:
+def area_items(visible: list[Area]) -> list[dict]:
     language = current_language()
     progress_ids = [a.id for a in visible if permissions.can_view_progress(current_user, a.id)]
     counts: dict[int, dict[str, int]] = {}
@@ -413,7 +413,7 @@ def _areas(visible: list[Area]) -> list[dict]:
            response=schemas.AreaListOut, tag="areas")
 def list_areas():
     require_token()
-    return jsonify({"items": _areas(visible_areas())})
+    return jsonify({"items": area_items(visible_areas())})
 
 
 @bp.get("/areas/<code>")
@@ -426,7 +426,7 @@ def get_area(code: str):
         raise Problem(404)
     if not permissions.can_view_area(current_user, area.id):
         raise deny("view-area", area)
-    return jsonify(_areas([area])[0])
+    return jsonify(area_items([area])[0])
 
 
 # Tokens ------------------------------------------------------------------------

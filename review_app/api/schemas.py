@@ -244,3 +244,53 @@ class ProblemOut(BaseModel):
     status: int
     detail: str
     errors: list[ProblemFieldOut] | None = None
+
+
+class SummaryIn(Body):
+    #: An area code, or null for the summary of all areas (managers, admins).
+    area: str | None = Field(default=None, max_length=8)
+    format: Literal["xlsx", "csv", "pdf"]
+
+    model_config = ConfigDict(extra="forbid", strict=True,
+                              json_schema_extra={"examples": [{"area": "01", "format": "xlsx"}]})
+
+
+class SummaryOut(Out):
+    id: int
+    area: str | None
+    format: Literal["xlsx", "csv", "pdf"]
+    language: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: int
+    requested_at: datetime
+    as_of: datetime | None
+    size_bytes: int | None
+    error: str | None
+    #: Whether this request started it (false: the same one was already under way).
+    created: bool | None = None
+
+
+class SummaryListOut(Out):
+    items: list[SummaryOut]
+
+
+class ImportProblemOut(Out):
+    code: str
+    row: int | None
+    column: str | None
+    message: str
+
+
+class ImportOut(Out):
+    id: int
+    filename: str
+    status: Literal["queued", "analysing", "ready", "invalid", "applying", "applied", "failed",
+                    "discarded"]
+    total_rows: int | None
+    new_count: int | None
+    changed_count: int | None
+    unchanged_count: int | None
+    rereview_count: int | None
+    error_count: int | None
+    problems: list[ImportProblemOut]
+    failure: str | None
