@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,7 +19,6 @@ from review_app import permissions
 from review_app.api import schemas, tokens
 from review_app.api.base import (
     Problem,
-    authenticate,
     body,
     deny,
     etag_of,
@@ -27,10 +26,11 @@ from review_app.api.base import (
     require_token,
     seen_version,
 )
+from review_app.api.blueprint import bp
 from review_app.api.models import ApiToken
+from review_app.api.progress import area_items
 from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.i18n import current_language
 from review_app.requirements import listing
 from review_app.requirements.forms import parse_filters
 from review_app.requirements.models import Area, Decision, Requirement, State
@@ -46,9 +46,6 @@ from review_app.requirements.queries import (
 from review_app.reviews import workflow
 from review_app.reviews.models import Action
 from review_app.validation import parse_int
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-bp.before_request(authenticate)
 
 MAX_LIMIT = 200
 LIST_QUERY = [
@@ -68,12 +65,6 @@ LIST_QUERY = [
     {"name": "limit", "description": f"Rows per page, 1..{MAX_LIMIT} (default 50)",
      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
 ]
-
-
-@bp.errorhandler(Problem)
-def _problem(exc: Problem):
-    db.session.rollback()
-    return exc.response()
 
 
 # Presenting ------------------------------------------------------------------------
@@ -379,34 +370,6 @@ def bulk_return():
 
 
 # Areas ------------------------------------------------------------------------
-
-def area_items(visible: list[Area]) -> list[dict]:
-    language = current_language()
-    progress_ids = [a.id for a in visible if permissions.can_view_progress(current_user, a.id)]
-    counts: dict[int, dict[str, int]] = {}
-    totals: dict[int, int] = dict(db.session.execute(
-        sa.select(Requirement.area_id, sa.func.count())
-        .where(Requirement.area_id.in_([a.id for a in visible]))
-        .group_by(Requirement.area_id)).all()) if visible else {}
-    if progress_ids:
-        for area_id, state, n in db.session.execute(
-                sa.select(Requirement.area_id, Requirement.state, sa.func.count())
-                .where(Requirement.area_id.in_(progress_ids))
-                .group_by(Requirement.area_id, Requirement.state)):
-            counts.setdefault(area_id, {})[State(state).value] = n
-    items = []
-    for area in visible:
-        total = totals.get(area.id, 0)
-        by_state = None
-        done = None
-        if area.id in progress_ids:
-            by_state = {s.value: counts.get(area.id, {}).get(s.value, 0) for s in State}
-            done = round(100 * by_state["approved"] / total, 1) if total else 0.0
-        items.append({"code": area.code, "name": area.name(language), "total": total,
-                      "by_state": by_state, "percent_done": done,
-                      "published": area.published_at is not None})
-    return items
-
 
 @bp.get("/areas")
 @operation(summary="The areas I may see, with their progress where I may follow it",

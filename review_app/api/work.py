@@ -12,7 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from review_app import permissions
 from review_app.api import schemas
 from review_app.api.base import Problem, body, deny, operation, require_token
-from review_app.api.routes import area_items, bp
+from review_app.api.blueprint import bp
+from review_app.api.progress import area_items
 from review_app.extensions import db
 from review_app.i18n import current_language
 from review_app.imports import batches, messages
