@@ -105,7 +105,8 @@ def build(app: Flask) -> dict[str, Any]:
             if op["response"] is not None:
                 ok["content"] = {"application/json": {"schema": _collect(models, op["response"])}}
             elif op["media"]:
-                ok["content"] = {op["media"]: {"schema": {"type": "string"}}}
+                ok["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
+                                 for media in op["media"].split(",")}
             if op["etag"]:
                 ok["headers"] = {"ETag": {"schema": {"type": "string"},
                                           "description": "The requirement's version"}}
@@ -116,6 +117,9 @@ def build(app: Flask) -> dict[str, Any]:
                 operation["responses"][str(status)] = _problem(status)
             if params:
                 operation["responses"].setdefault("404", _problem(404))
+            if params or op["query"]:
+                # A control character anywhere in the address is refused at the edge.
+                operation["responses"].setdefault("400", _problem(400))
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -156,8 +156,9 @@ def list_requirements():
     ids = {r.assignee_id for r in page.rows if r.assignee_id}
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} \
         if ids else {}
-    return jsonify({"items": [_summary(r, people) for r in page.rows], "total": page.total,
-                    "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor})
+    return jsonify(schemas.RequirementListOut(
+        items=[_summary(r, people) for r in page.rows], total=page.total,
+        next_cursor=page.next_cursor, prev_cursor=page.prev_cursor).model_dump(mode="json"))
 
 
 def load(requirement_id: int) -> Requirement:
@@ -325,7 +326,8 @@ def claim_next():
         raise deny("claim", "my-work")
     req = workflow.claim_next(current_user)
     db.session.commit()
-    return jsonify({"requirement": present(req) if req is not None else None})
+    return jsonify(schemas.ClaimOut(
+        requirement=present(req) if req is not None else None).model_dump(mode="json"))
 
 
 def _bulk(action: Action):
@@ -349,9 +351,10 @@ def _bulk(action: Action):
     except StaleDataError:
         db.session.rollback()
         raise Problem(409) from None
-    return jsonify({"done": [r.id for r in outcome.done],
-                    "skipped": [{"id": r.id, "code": r.code, "reason": reason}
-                                for r, reason in outcome.skipped]})
+    return jsonify(schemas.BulkOut(
+        done=[r.id for r in outcome.done],
+        skipped=[{"id": r.id, "code": r.code, "reason": reason}
+                 for r, reason in outcome.skipped]).model_dump(mode="json"))
 
 
 @bp.post("/bulk/approve")
@@ -376,7 +379,7 @@ def bulk_return():
            response=schemas.AreaListOut, tag="areas")
 def list_areas():
     require_token()
-    return jsonify({"items": area_items(visible_areas())})
+    return jsonify(schemas.AreaListOut(items=area_items(visible_areas())).model_dump(mode="json"))
 
 
 @bp.get("/areas/<code>")
@@ -389,7 +392,7 @@ def get_area(code: str):
         raise Problem(404)
     if not permissions.can_view_area(current_user, area.id):
         raise deny("view-area", area)
-    return jsonify(area_items([area])[0])
+    return jsonify(schemas.AreaOut(**area_items([area])[0]).model_dump(mode="json"))
 
 
 # Tokens ------------------------------------------------------------------------
@@ -405,7 +408,8 @@ def _token(t: ApiToken) -> dict:
            tag="tokens")
 def list_tokens():
     require_token()
-    return jsonify({"items": [_token(t) for t in tokens.owned_by(current_user)]})
+    return jsonify(schemas.TokenListOut(
+        items=[_token(t) for t in tokens.owned_by(current_user)]).model_dump(mode="json"))
 
 
 @bp.post("/tokens")
@@ -422,7 +426,7 @@ def create_token():
         raise Problem(422, exc.message, errors=[{"field": exc.field or "body",
                                                  "message": str(exc.message)}]) from None
     db.session.commit()
-    response = jsonify({**_token(token), "token": secret})
+    response = jsonify(schemas.NewTokenOut(**_token(token), token=secret).model_dump(mode="json"))
     response.status_code = 201
     return response
 

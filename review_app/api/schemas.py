@@ -3,10 +3,17 @@ their JSON Schema (2020-12, which OpenAPI 3.1 uses as is) is the OpenAPI documen
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC
+from datetime import datetime as _datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+#: Times are stored as naive UTC; the API writes them as RFC 3339 with "Z", as the JSON
+#: Schema "date-time" format requires.
+datetime = Annotated[_datetime, PlainSerializer(
+    lambda value: value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
+    return_type=str, when_used="json")]
 
 StateName = Literal["unreviewed", "proposed", "returned", "approved"]
 DecisionName = Literal["cancel", "revise", "keep"]

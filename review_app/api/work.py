@@ -43,7 +43,9 @@ def _summary(s: Summary, created: bool | None = None) -> dict:
            tag="summaries")
 def list_summaries():
     require_token()
-    return jsonify({"items": [_summary(s) for s in summaries.visible_summaries(current_user)]})
+    return jsonify(schemas.SummaryListOut(
+        items=[_summary(s) for s in summaries.visible_summaries(current_user)]).model_dump(
+        mode="json"))
 
 
 @bp.post("/summaries")
@@ -91,7 +93,8 @@ def get_summary(summary_id: int):
 
 @bp.get("/summaries/<int:summary_id>/download")
 @operation(summary="The summary's file, streamed (permission checked every time)",
-           media="application/octet-stream", tag="summaries", problems=(403, 404, 409, 410))
+           media=",".join(sorted(set(MEDIA_TYPES.values()))), tag="summaries",
+           problems=(403, 404, 409, 410))
 def download_summary(summary_id: int):
     require_token()
     summary = _load_summary(summary_id)
@@ -219,4 +222,4 @@ def put_publication(code: str):
         raise deny("publish", area)
     (opendata.publish if data.published else opendata.unpublish)(current_user, area)
     db.session.commit()
-    return jsonify(area_items([area])[0])
+    return jsonify(schemas.AreaOut(**area_items([area])[0]).model_dump(mode="json"))
