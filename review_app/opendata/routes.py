@@ -9,7 +9,16 @@ import json
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from review_app import permissions
@@ -82,12 +91,12 @@ def decisions_csv():
         encoder.row(service.FIELDS)
         yield encoder.take()
         for n, row in enumerate(service.rows(areas), start=1):
-            encoder.row(row[f] for f in service.FIELDS)
+            encoder.row(row)
             if n % 500 == 0:
                 yield encoder.take()
         yield encoder.take()
 
-    response = Response(body(), mimetype="text/csv")
+    response = Response(stream_with_context(body()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="decisions.csv"'
     response.headers["X-Licence"] = service.LICENCE
     response.set_etag(etag)
@@ -112,7 +121,8 @@ def decisions_json():
         batch: list[str] = []
         first = True
         for row in service.rows(areas):
-            batch.append(json.dumps(row, ensure_ascii=False))
+            batch.append(json.dumps(dict(zip(service.FIELDS, row, strict=True)),
+                                    ensure_ascii=False))
             if len(batch) == 500:
                 yield ("" if first else ",") + ",".join(batch)
                 first, batch = False, []
@@ -120,7 +130,7 @@ def decisions_json():
             yield ("" if first else ",") + ",".join(batch)
         yield "]}"
 
-    response = Response(body(), mimetype="application/json")
+    response = Response(stream_with_context(body()), mimetype="application/json")
     response.headers["X-Licence"] = service.LICENCE
     response.set_etag(etag)
     if modified is not None:
