@@ -128,6 +128,7 @@ def test_open_data_answers_304_to_a_harvester_with_a_current_copy(client, team, 
     _approved(client, team, world)
     _api(client, team["admin"]).put("/areas/07/publication", {"published": True})
     first = client.get("/open/decisions.csv")
+    assert first.data.count(b"\r\n") == 2  # the header and the one decision
     assert first.headers["ETag"] and first.headers["Last-Modified"]
     again = client.get("/open/decisions.csv", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
