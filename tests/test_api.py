@@ -111,6 +111,8 @@ def test_read_scope_cannot_write_and_anonymous_gets_401(client, team, world):
     assert response.status_code == 403
     anonymous = Api(client, None)
     assert anonymous.get("/requirements").status_code == 401
+    # No token comes before anything else: not even a broken body is looked at.
+    assert anonymous.post(f"/requirements/{req.id}/proposal", {"x": 1}).status_code == 401
     assert Api(client, "rra_not-a-token").get("/requirements").status_code == 401
 
 

@@ -188,8 +188,8 @@ def get_requirement(requirement_id: int):
 
 def _transition(requirement_id: int, allowed, action: str, change) -> object:
     """Load, check the permission (403), the version seen (428/412), run ``change`` through
-    the workflow (403/409/422 with its message), commit once; answer the requirement."""
-    require_token("write")
+    the workflow (403/409/422 with its message), commit once; answer the requirement.
+    The view has checked the token (401 comes before anything else) and parsed the body."""
     req = load(requirement_id)
     if not allowed(current_user, req):
         raise deny(action, req)
@@ -221,6 +221,7 @@ WRITE_PROBLEMS = (403, 404, 412, 422, 428)
            body=schemas.ProposalIn, response=schemas.RequirementOut, scope="write",
            if_match=True, etag=True, problems=WRITE_PROBLEMS)
 def propose(requirement_id: int):
+    require_token("write")
     data = body(schemas.ProposalIn)
 
     def change(req, seen):
@@ -237,6 +238,7 @@ def propose(requirement_id: int):
            body=schemas.ApprovalIn, response=schemas.RequirementOut, scope="write",
            if_match=True, etag=True, problems=WRITE_PROBLEMS)
 def approve(requirement_id: int):
+    require_token("write")
     data = body(schemas.ApprovalIn)
 
     def change(req, seen):
@@ -250,6 +252,7 @@ def approve(requirement_id: int):
            body=schemas.CommentIn, response=schemas.RequirementOut, scope="write",
            if_match=True, etag=True, problems=WRITE_PROBLEMS)
 def return_(requirement_id: int):
+    require_token("write")
     data = body(schemas.CommentIn)
 
     def change(req, seen):
@@ -262,6 +265,7 @@ def return_(requirement_id: int):
            body=schemas.ReasonIn, response=schemas.RequirementOut, scope="write",
            if_match=True, etag=True, problems=WRITE_PROBLEMS)
 def reopen(requirement_id: int):
+    require_token("write")
     data = body(schemas.ReasonIn)
 
     def change(req, seen):

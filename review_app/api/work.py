@@ -214,12 +214,12 @@ def confirm_import(batch_id: int):
            problems=(403, 404))
 def put_publication(code: str):
     require_token("write")
-    data = body(schemas.PublicationIn)
     area = db.session.scalar(sa.select(Area).where(Area.code == code[:8]))
     if area is None:
         raise Problem(404)
     if not permissions.can_publish_open_data(current_user):
         raise deny("publish", area)
+    data = body(schemas.PublicationIn)
     (opendata.publish if data.published else opendata.unpublish)(current_user, area)
     db.session.commit()
     return jsonify(schemas.AreaOut(**area_items([area])[0]).model_dump(mode="json"))
