@@ -70,8 +70,8 @@
           card.appendChild(list);
         }
         if (op.requestBody) {
-          const content = op.requestBody.content["application/json"];
-          card.appendChild(el("h3", "Body"));
+          const [media, content] = Object.entries(op.requestBody.content)[0];
+          card.appendChild(el("h3", "Body (" + media + ")"));
           card.appendChild(fields(spec, content.schema));
           if (content.example) {
             card.appendChild(el("h3", "Example"));
