@@ -87,6 +87,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # 1, 2, 4... seconds up to the cap. The account limit is as high as the first, so a
         # single guesser meets the first (a 15-minute wait), the delay is for botnets.
         "LOGIN_RATE_LIMIT": int(env.get("LOGIN_RATE_LIMIT", 10)),
+        # API requests per token per minute (review_app/api/base.py); 0 turns the limit off.
+        "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT", 600)),
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
         "LOGIN_ADDRESS_ACCOUNTS": int(env.get("LOGIN_ADDRESS_ACCOUNTS", 10)),
         "LOGIN_ACCOUNT_LIMIT": int(env.get("LOGIN_ACCOUNT_LIMIT", 10)),

@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # builder, a worker's job); the blueprints and extensions load only when an app is built
     from review_app import (
         admin,
+        api,
         audit,
         auth,
         cli,
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         leads,
         notifications,
         observability,
+        opendata,
         package,
         requirements,
         reviews,
@@ -78,4 +80,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     notifications.init_app(app)
     duplicates.init_app(app)
     security.init_app(app)
+    api.init_app(app)
+    opendata.init_app(app)
     return app

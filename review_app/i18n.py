@@ -31,6 +31,10 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/v1/") and request.accept_languages:
+        # A script says which language it wants its problem details in, per request.
+        return request.accept_languages.best_match(languages) or current_app.config[
+            "BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = request.cookies.get(COOKIE)

@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
+from review_app.api.models import ApiToken
 from review_app.audit.models import AuditEntry
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.dashboard.models import (
@@ -23,6 +24,7 @@ __all__ = [
     "ImportBatch", "ImportFileChunk", "Notification", "NotificationKind",
     "DuplicateGroup", "DuplicateMember", "DuplicateRun", "TextBand",
     "JustificationTemplate",
+    "ApiToken",
     "Action", "Area", "AreaMembership", "AreaRole", "Decision", "GlobalRole", "IndependentProposal",
     "Requirement",
     "ReviewEvent", "State", "Summary", "SummaryChunk", "ScmCost", "Tariff", "User",

@@ -287,3 +287,8 @@ def dashboard_area_ids(user: AnyUser) -> set[int] | None:
     if _signed_in(user) and user.sees_all_areas:
         return None
     return lead_area_ids(user)
+
+
+def can_publish_open_data(user: AnyUser) -> bool:
+    """Publish or withdraw an area's final decisions as open data: admins only."""
+    return _signed_in(user) and user.is_admin

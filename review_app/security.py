@@ -49,7 +49,9 @@ def _set_headers(response: Response) -> Response:
     """
     for name, value in ALWAYS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint != "static":
+    # Open data says "public" itself: the same for everyone, revalidated by its ETag.
+    if request.endpoint != "static" and not response.headers.get(
+            "Cache-Control", "").startswith("public"):
         response.headers["Cache-Control"] = "no-store"
     # Production only (config.py): a development server on plain http must stay reachable.
     hsts_seconds = current_app.config.get("HSTS_SECONDS")

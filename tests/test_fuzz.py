@@ -1,4 +1,5 @@
-"""Every route, as every role, against generated query strings and form bodies.
+"""Every route, as every role, against generated query strings and form (or, for the API,
+JSON) bodies.
 
 The routes are read from ``app.url_map`` (a new route is fuzzed without touching this file);
 URL variables are filled with real ids and codes or with junk. Two promises are checked on
@@ -24,9 +25,12 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from review_app import keyset
+from review_app.api.models import ApiToken
+from review_app.api.tokens import digest
 from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
 from review_app.validation import MAX_INT32
+from tests.api_support import token_for
 from tests.conftest import PASSWORD, CSRFClient, login_as, propose
 from tests.test_bad_input import row_counts
 
@@ -57,6 +61,8 @@ PARAMS = [
     "display_name", "language", "global_role", "code", "name_kk", "name_ru", "name_en",
     "description", "dual_review", "format", "current_password", "new_password",
     "new_password_again", "area-1", "area-²", "dual_review",
+    # The API's JSON bodies and query.
+    "limit", "items", "expires_in_days", "published", "chosen_proposal_id", "file",
 ]
 
 
@@ -109,7 +115,13 @@ class Site:
             login_as(self.clients[role], user)
         propose(self.clients["reviewer"], reqs[0], "cancel")
         self.clients["manager"].post("/summaries/", data={"area": "07", "format": "csv"})
+        # The API takes no cookie: each role also holds a token, sent with every /api/ call.
+        app.config["API_RATE_LIMIT"] = 0
+        self.tokens = {role: token_for(user) for role, user in self.users.items()}
+        victim_token = token_for(self.victim)
         self.ids = {
+            "token_id": [db.session.scalar(sa.select(ApiToken.id).where(
+                ApiToken.token_hash == digest(victim_token)))],
             "requirement_id": [r.id for r in reqs],
             "user_id": [self.victim.id],
             "summary_id": [1],
@@ -165,16 +177,33 @@ def fill(rule, site: Site, pick) -> str:
     return re.sub(r"<([^>]+)>", value, rule.rule)
 
 
-def send(client: CSRFClient, method: str, url: str, params: dict[str, list[str]]):
+def send(client: CSRFClient, method: str, url: str, params: dict[str, list[str]],
+         token: str | None = None):
+    if url.startswith("/api/"):
+        # The API: the role's token, and JSON bodies (each name once; the value as text, or
+        # as the number or boolean it spells, so the body gets past the type checks too).
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if method == "GET":
+            return client.get(url, query_string=params, headers=headers)
+        body = {key: _json_value(values[0]) for key, values in params.items() if values}
+        return client.open(url, method=method, json=body, headers={**headers, "If-Match": "*"})
     if method == "GET":
         return client.get(url, query_string=params)
     return client.open(url, method=method, data={**params, "csrf_token": client.csrf_token()})
 
 
+def _json_value(text: str):
+    if text in ("true", "false", "on", "yes"):
+        return text in ("true", "on", "yes")
+    if text.isascii() and text.lstrip("-").isdigit() and len(text) < 25:
+        return int(text)
+    return text
+
+
 def check(site: Site, role: str, method: str, url: str, params: dict[str, list[str]]) -> None:
     client = site.client(role)
     before = site.counts or row_counts()
-    response = send(client, method, url, params)
+    response = send(client, method, url, params, site.tokens.get(role))
     response.close()
     where = f"{role} {method} {url} {params!r}"
     assert response.status_code < 500, f"{response.status_code} on {where}"

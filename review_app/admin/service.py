@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from review_app import audit
+from review_app.api import tokens as api_tokens
 from review_app.audit import AuditAction
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.extensions import db
@@ -150,6 +151,7 @@ def deactivate(actor: User, user: User) -> None:
     user.active = False
     user.end_all_sessions()
     audit.record(AuditAction.USER_DEACTIVATED, actor=actor, target=user)
+    api_tokens.revoke_all(actor, user)  # and every API token with the sessions
 
 
 def reactivate(actor: User, user: User) -> None:

@@ -44,6 +44,10 @@ class AuditAction(enum.StrEnum):
     JUSTIFICATION_UPDATED = "justification_updated"
     JUSTIFICATION_RETIRED = "justification_retired"
     JUSTIFICATION_RESTORED = "justification_restored"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    AREA_PUBLISHED = "area_published"
+    AREA_UNPUBLISHED = "area_unpublished"
 
 
 class AuditEntry(db.Model):

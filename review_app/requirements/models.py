@@ -53,6 +53,8 @@ class Area(db.Model):
     #: Dual review: a requirement reaches the lead only after two different reviewers proposed
     #: independently (neither sees the other's proposal before submitting their own).
     dual_review: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: Open data: when an admin published the area's final decisions (None: not published).
+    published_at: so.Mapped[datetime | None]
 
     def name(self, language: str) -> str:
         """The area's name in ``language``, falling back to Russian."""

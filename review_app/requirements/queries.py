@@ -17,8 +17,8 @@ from flask_login import current_user
 from review_app import permissions
 from review_app.auth.models import AreaMembership, User
 from review_app.extensions import db
-from review_app.requirements.models import Area, Requirement
-from review_app.reviews.models import ReviewEvent
+from review_app.requirements.models import Area, Requirement, State
+from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 
 #: Issuing bodies change only by import; a minute's cache spares the list a DISTINCT per page.
 BODIES_TTL_SECONDS = 60
@@ -106,3 +106,18 @@ def area_people(area_id: int) -> list[User]:
     return list(db.session.scalars(
         sa.select(User).join(AreaMembership, AreaMembership.user_id == User.id)
         .where(AreaMembership.area_id == area_id, User.active).order_by(User.display_name)))
+
+
+def hidden_event_ids(req: Requirement, events: list[ReviewEvent],
+                     proposals: list[IndependentProposal], viewer) -> set[int]:
+    """Dual review: until a reviewer has made their own proposal in this round, the other
+    reviewer's proposal in it stays hidden from them (the page and the API alike)."""
+    if not proposals or req.state not in (State.UNREVIEWED, State.RETURNED):
+        return set()
+    if not permissions.can_propose(viewer, req):
+        return set()  # managers and admins do not propose; nothing to bias
+    if any(p.reviewer_id == viewer.id for p in proposals):
+        return set()
+    round_start = proposals[0].created_at
+    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
+            and e.actor_id != viewer.id}

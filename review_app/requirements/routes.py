@@ -26,6 +26,7 @@ from review_app.requirements.queries import (
     assignable_people,
     bulk_assign_area_ids,
     bulk_assignees,
+    hidden_event_ids,
     history,
     issuing_bodies,
     visible_areas,
@@ -40,7 +41,6 @@ from review_app.reviews.forms import (
     ScmApproveForm,
     ScmForm,
 )
-from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.reviews.workflow import MAX_BULK
 from review_app.scm import compute as scm_compute
 from review_app.scm import panel as scm_panel
@@ -134,21 +134,6 @@ def _answer(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def _hidden_event_ids(req: Requirement, events: list[ReviewEvent],
-                      proposals: list[IndependentProposal]) -> set[int]:
-    """Dual review: until a reviewer has made their own proposal in this round, the other
-    reviewer's proposal in it stays hidden from them."""
-    if not proposals or req.state not in workflow.ALLOWED_FROM[Action.PROPOSE]:
-        return set()
-    if not permissions.can_propose(current_user, req):
-        return set()  # managers and admins do not propose; nothing to bias
-    if any(p.reviewer_id == current_user.id for p in proposals):
-        return set()
-    round_start = proposals[0].created_at
-    return {e.id for e in events if e.action == Action.PROPOSE and e.created_at >= round_start
-            and e.actor_id != current_user.id}
-
-
 def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None = None,
                        decision_form: DecisionForm | None = None, error: str | None = None,
                        unsaved: str | None = None, status: int = 200,
@@ -215,7 +200,7 @@ def render_requirement(req: Requirement, *, proposal_form: ProposalForm | None =
         scm_approve_form=(ScmApproveForm(formdata=None, version=req.version)
                           if req.scm_proposal is not None
                           and permissions.can_approve_scm(current_user, req) else None),
-        hidden_events=_hidden_event_ids(req, events, proposals),
+        hidden_events=hidden_event_ids(req, events, proposals, current_user),
         proposals=proposals if req.state == State.PROPOSED else [],
         my_independent_proposal=mine if req.state != State.PROPOSED else None,
         proposal_form=proposal_form if can_propose else None,
