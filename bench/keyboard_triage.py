@@ -48,7 +48,7 @@ def triage(page, count: int) -> list[dict]:
         page.keyboard.press(SUBMIT)
         page.wait_for_function(
             "old => { const t = document.getElementById('req-title');"
-            " return document.readyState !== 'loading' && (t ? t.textContent !== old"
+            " return document.documentElement.dataset.keys === 'ready' && (t ? t.textContent !== old"
             " : Boolean(document.querySelector('[data-testid=review-end]'))); }",
             arg=title, timeout=10_000)
         done.append({"keys": keys, "presses": len(keys),

@@ -25,6 +25,11 @@ from tests.test_browser import (  # noqa: F401 - fixtures used by name
 pytestmark = [pytestmark, pytest.mark.browser]  # noqa: F811
 
 
+def keys_ready(page) -> None:
+    """Wait until review.js (a deferred script) listens: a key pressed earlier is lost."""
+    page.wait_for_selector("html[data-keys='ready']", state="attached")
+
+
 def keyboard_sign_in(page, user) -> None:
     """Sign in with the keyboard: the e-mail field has the focus on arrival."""
     page.goto("/login")
@@ -64,6 +69,7 @@ def test_a_reviewer_triages_twenty_requirements_from_the_keyboard_in_russian(
     page.get_by_test_id("review-these").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("position")).to_contain_text("1 из 20")
+    keys_ready(page)
     screenshot(page, "review-mode-ru")
 
     # "?" lists the keys; Esc closes the list.
@@ -107,15 +113,18 @@ def test_the_live_region_announces_the_next_code_and_the_place_resumes_in_kazakh
     keyboard_sign_in(page, reviewer)
     page.goto("/review?from=my-work")
     expect(page.get_by_test_id("position")).to_contain_text("3 ішінен 1")
+    keys_ready(page)
     screenshot(page, "review-mode-kk")
     for key in ("KeyQ", "KeyW", "KeyE", "Digit1", "Control+Enter"):
         page.keyboard.press(key)
     expect(page.locator("#review-live")).to_have_text(f"Сақталды — келесісі: {reqs[1].code}")
+    keys_ready(page)
     page.keyboard.press("KeyN")  # on to the third, then away and back
     expect(page.locator("#req-title")).to_have_text(reqs[2].title)
     page.goto("/requirements/")
     page.goto("/review?from=my-work")
     expect(page.locator("#req-title")).to_have_text(reqs[2].title)
+    keys_ready(page)
     page.keyboard.press("KeyP")
     expect(page.locator("#req-title")).to_have_text(reqs[1].title)
 
@@ -138,11 +147,13 @@ def test_a_lead_approves_and_returns_from_the_queue_with_the_keyboard(
     page.get_by_test_id("review-these").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("decision-form")).to_be_visible()
+    keys_ready(page)
     screenshot(page, "review-mode-lead-ru")
     first = page.locator("#req-title").inner_text()
     page.keyboard.press("KeyY")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#req-title")).not_to_have_text(first)
+    keys_ready(page)
     page.keyboard.press("KeyU")
     page.keyboard.type("Уточните ссылку на закон.")
     page.keyboard.press("Control+Enter")

@@ -160,4 +160,7 @@
       default:
     }
   });
+  // The keys work from now on (browser tests and bench/keyboard_triage.py wait for this: a key
+  // pressed before this deferred script ran would be lost).
+  document.documentElement.dataset.keys = "ready";
 })();
