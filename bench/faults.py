@@ -165,6 +165,14 @@ def main() -> None:
                 for n in range(1, args.leads + 1)]
     for t in threads:
         t.start()
+    signing_in = time.monotonic()
+    while time.monotonic() - signing_in < 300:  # everyone signs in, then the clock starts
+        with stats.lock:
+            if len(stats.times["sign_in"]) >= len(threads):
+                break
+        time.sleep(0.5)
+    stats.deadline = deadline = time.monotonic() + duration
+    stats.go.set()
     faults: dict[str, object] = {}
     errors_before = 0
 
