@@ -355,3 +355,17 @@ def test_a_change_to_a_requirement_whose_values_were_not_loaded_is_counted_right
     db.session.delete(reload(req))
     db.session.commit()
     assert rollups_agree() == []
+
+
+def test_a_leads_headline_follows_their_areas_deadline(client, team, world):
+    world.requirement(team["fire"])
+    login_as(client, team["admin"])
+    client.post("/dashboard/deadlines", data={"deadline": "2099-12-31", "wait_days": "5",
+                                              "area-07": "2020-01-01"})
+    login_as(client, team["lead"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    headline = html.split('data-testid="national-outlook"')[1].split("</p>")[0]
+    assert "overdue" in headline
+    login_as(client, team["manager"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "overdue" not in html.split('data-testid="national-outlook"')[1].split("</p>")[0]

@@ -100,6 +100,10 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
         p.late = late.get(area.id, 0)
         rows.append(AreaRow(area, figures.finish(p, today)))
         national.add(p)
+    if area_ids is not None and rows:
+        # A lead's areas are done when the last of them is: their latest deadline.
+        national.deadline = max((r.progress.deadline for r in rows if r.progress.deadline),
+                                default=settings.deadline)
     figures.finish(national, today)
 
     trend_progress = national if trend_area is None else next(
