@@ -157,12 +157,13 @@ def has_duplicates_clause() -> sa.ColumnElement[bool]:
     return Requirement.id.in_(sa.select(DuplicateMember.requirement_id))
 
 
-def disagreeing_groups(viewer: User, limit: int = 200) -> list[tuple[DuplicateGroup, int, int]]:
+def disagreeing_groups(viewer: User, limit: int = 200) -> list[tuple]:
     """Groups whose visible members carry different decisions: ``(group, members seen,
-    distinct decisions)``, the most divided first."""
+    distinct decisions, first code, a title)``, the most divided first."""
     visible = permissions.visible_area_filter(viewer)
     decisions = sa.func.count(sa.distinct(Requirement.decision)).label("decisions")
-    stmt = (sa.select(DuplicateGroup, sa.func.count().label("seen"), decisions)
+    stmt = (sa.select(DuplicateGroup, sa.func.count().label("seen"), decisions,
+                      sa.func.min(Requirement.code), sa.func.min(Requirement.title))
             .join(DuplicateMember, DuplicateMember.group_id == DuplicateGroup.id)
             .join(Requirement, Requirement.id == DuplicateMember.requirement_id)
             .where(visible)
@@ -170,13 +171,15 @@ def disagreeing_groups(viewer: User, limit: int = 200) -> list[tuple[DuplicateGr
             .having(decisions > 1)
             .order_by(decisions.desc(), sa.func.count().desc(), DuplicateGroup.id)
             .limit(limit))
-    return [(group, seen, n) for group, seen, n in db.session.execute(stmt)]
+    return [tuple(row) for row in db.session.execute(stmt)]
 
 
 def visible_groups(viewer: User, *, after: int | None = None, limit: int = 50,
-                   ) -> list[tuple[DuplicateGroup, int]]:
-    """Groups with at least two members ``viewer`` may see, by id: ``(group, members seen)``."""
-    stmt = (sa.select(DuplicateGroup, sa.func.count().label("seen"))
+                   ) -> list[tuple]:
+    """Groups with at least two members ``viewer`` may see, by id: ``(group, members seen,
+    first code, a title)``."""
+    stmt = (sa.select(DuplicateGroup, sa.func.count().label("seen"),
+                      sa.func.min(Requirement.code), sa.func.min(Requirement.title))
             .join(DuplicateMember, DuplicateMember.group_id == DuplicateGroup.id)
             .join(Requirement, Requirement.id == DuplicateMember.requirement_id)
             .where(permissions.visible_area_filter(viewer))
@@ -185,7 +188,7 @@ def visible_groups(viewer: User, *, after: int | None = None, limit: int = 50,
             .order_by(DuplicateGroup.id).limit(limit))
     if after is not None:
         stmt = stmt.where(DuplicateGroup.id > after)
-    return [(group, seen) for group, seen in db.session.execute(stmt)]
+    return [tuple(row) for row in db.session.execute(stmt)]
 
 
 def can_see_disagreements(user: User) -> bool:
