@@ -68,7 +68,10 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
-        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED)),
+        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED, AuditAction.AREA_PUBLISHED,
+        AuditAction.AREA_UNPUBLISHED)),
+    "tokens": Category(_l("API tokens"), audit_actions=(
+        AuditAction.TOKEN_CREATED, AuditAction.TOKEN_REVOKED)),
 }
 
 AUDIT_LABELS = {
@@ -89,6 +92,10 @@ AUDIT_LABELS = {
     AuditAction.PASSWORD_CHANGED: _l("changed their own password"),
     AuditAction.AREA_CREATED: _l("created an area"),
     AuditAction.AREA_UPDATED: _l("changed an area"),
+    AuditAction.AREA_PUBLISHED: _l("published an area's final decisions as open data"),
+    AuditAction.AREA_UNPUBLISHED: _l("withdrew an area's decisions from open data"),
+    AuditAction.TOKEN_CREATED: _l("created an API token"),
+    AuditAction.TOKEN_REVOKED: _l("revoked an API token"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),
