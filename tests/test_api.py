@@ -261,3 +261,12 @@ def test_the_openapi_document_and_its_reference_page(client):
     page = client.get("/api/docs")
     assert page.status_code == 200
     assert b"<script>" not in page.data and b"api_reference.js" in page.data
+
+
+def test_the_audit_log_shows_tokens_made_and_revoked(client, team):
+    owner = _api(client, team["aigerim"])
+    made = owner.post("/tokens", {"name": "notebook", "scope": "read"}).get_json()
+    owner.delete(f"/tokens/{made['id']}")
+    login_as(client, team["admin"])
+    page = client.get("/admin/audit/?kind=tokens").get_data(as_text=True)
+    assert "created an API token" in page and "revoked an API token" in page

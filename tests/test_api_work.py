@@ -157,3 +157,17 @@ def test_people_create_and_revoke_tokens_on_their_page(client, team):
     assert Api(client, "rra_" + secret).get("/me").status_code == 200
     again = client.get("/account/tokens").get_data(as_text=True)
     assert secret not in again and "ноутбук" in again
+
+
+def test_an_admin_revokes_another_persons_token_on_their_page(client, team):
+    secret = token_for(team["aigerim"])
+    token_id = Api(client, secret).get("/tokens").get_json()["items"][0]["id"]
+    login_as(client, team["lead"])
+    assert client.get(f"/account/tokens/of/{team['aigerim'].id}").status_code == 403
+    assert client.post(f"/account/tokens/{token_id}/revoke", data={}).status_code == 403
+    assert Api(client, secret).get("/me").status_code == 200
+    login_as(client, team["admin"])
+    page = client.get(f"/account/tokens/of/{team['aigerim'].id}")
+    assert page.status_code == 200 and "script" in page.get_data(as_text=True)
+    assert client.post(f"/account/tokens/{token_id}/revoke", data={}).status_code == 200
+    assert Api(client, secret).get("/me").status_code == 401

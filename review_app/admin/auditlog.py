@@ -68,13 +68,15 @@ CATEGORIES: dict[str, Category] = {
         AuditAction.USER_REACTIVATED, AuditAction.PASSWORD_RESET,
         AuditAction.PASSWORD_CHANGED)),
     "areas": Category(_l("Changes to areas"), audit_actions=(
-        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED,
-        AuditAction.DEADLINES_CHANGED)),
+        AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED, AuditAction.AREA_PUBLISHED,
+        AuditAction.AREA_UNPUBLISHED, AuditAction.DEADLINES_CHANGED)),
     "tariffs": Category(_l("Changes to cost tariffs"), audit_actions=(
         AuditAction.TARIFF_CREATED, AuditAction.TARIFF_UPDATED)),
     "justifications": Category(_l("Standard justifications"), audit_actions=(
         AuditAction.JUSTIFICATION_CREATED, AuditAction.JUSTIFICATION_UPDATED,
         AuditAction.JUSTIFICATION_RETIRED, AuditAction.JUSTIFICATION_RESTORED)),
+    "tokens": Category(_l("API tokens"), audit_actions=(
+        AuditAction.TOKEN_CREATED, AuditAction.TOKEN_REVOKED)),
 }
 
 AUDIT_LABELS = {
@@ -102,6 +104,10 @@ AUDIT_LABELS = {
     AuditAction.JUSTIFICATION_UPDATED: _l("changed a standard justification"),
     AuditAction.JUSTIFICATION_RETIRED: _l("retired a standard justification"),
     AuditAction.JUSTIFICATION_RESTORED: _l("restored a standard justification"),
+    AuditAction.AREA_PUBLISHED: _l("published an area's final decisions as open data"),
+    AuditAction.AREA_UNPUBLISHED: _l("withdrew an area's decisions from open data"),
+    AuditAction.TOKEN_CREATED: _l("created an API token"),
+    AuditAction.TOKEN_REVOKED: _l("revoked an API token"),
 }
 FAILURE_REASONS = {
     "unknown_account": _l("no such account"),

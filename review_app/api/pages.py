@@ -10,8 +10,9 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from review_app.api import tokens
 from review_app.api.models import ApiToken
+from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.permissions import log_denied
+from review_app.permissions import can_manage_users, log_denied, require
 from review_app.validation import AppForm
 
 bp = Blueprint("api_tokens", __name__)
@@ -30,11 +31,25 @@ class RevokeForm(AppForm):
     pass
 
 
-def _page(form: TokenForm, new_secret: str | None = None, status: int = 200,
-          message: str | None = None):
-    return render_template("api/tokens.html", form=form, tokens=tokens.owned_by(current_user),
-                           new_secret=new_secret, revoke_form=RevokeForm(),
+def _page(form: TokenForm | None, new_secret: str | None = None, status: int = 200,
+          message: str | None = None, owner: User | None = None):
+    """The token page: one's own (with the form for a new one), or, for an admin, another
+    person's (``owner``), to revoke."""
+    owner = owner or current_user
+    return render_template("api/tokens.html", form=form, tokens=tokens.owned_by(owner),
+                           new_secret=new_secret, revoke_form=RevokeForm(), owner=owner,
                            message=message), status
+
+
+@bp.get("/account/tokens/of/<int:user_id>")
+@login_required
+def of_person(user_id: int):
+    """An admin sees another person's tokens, to revoke them."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    require(can_manage_users(current_user), current_user, "view-tokens", person)
+    return _page(None, owner=person)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -69,4 +84,6 @@ def revoke(token_id: int):
         abort(400)
     tokens.revoke(current_user, token)
     db.session.commit()
+    if token.user_id != current_user.id:  # an admin revoking someone else's
+        return _page(None, message=_("The token was revoked."), owner=token.user)
     return _page(TokenForm(formdata=None), message=_("The token was revoked."))
