@@ -49,7 +49,8 @@ def triage(page, count: int) -> list[dict]:
         page.wait_for_function(
             "old => { const t = document.getElementById('req-title');"
             " return document.documentElement.dataset.keys === 'ready'"
-            " && (t ? t.textContent !== old : Boolean(document.querySelector('[data-testid=review-end]'))); }",
+            " && (t ? t.textContent !== old"
+            " : Boolean(document.querySelector('[data-testid=review-end]'))); }",
             arg=title, timeout=10_000)
         done.append({"keys": keys, "presses": len(keys),
                      "next_ms": round((time.perf_counter() - started) * 1000, 1)})
