@@ -28,6 +28,7 @@ their numbers, dates and articles are illustrative, not citations.
 from __future__ import annotations
 
 import enum
+import json
 import math
 import random
 import re
@@ -427,13 +428,18 @@ def _bulk_insert(session: so.Session, model: type[Any], rows: list[Row]) -> None
         session.execute(sa.insert(model.__table__), rows)
         return
     # COPY: about five times quicker than multi-row INSERTs for a million rows; the values go
-    # as text, so enum members as their values.
+    # as text, so enum members as their values and JSON columns (the SCM inputs) as JSON.
     columns = list(rows[0])
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {model.__table__.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([v.value if isinstance(v, enum.Enum) else v
-                            for v in (row[c] for c in columns)])
+            copy.write_row([_copy_value(row[c]) for c in columns])
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _next_id(session: so.Session, model: type[Any]) -> int:

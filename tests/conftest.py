@@ -195,7 +195,9 @@ def _empty_postgres(url: str) -> None:
     and the foreign keys are switched off for this transaction only (``replica`` role, which
     needs a superuser, as the test server's ``postgres`` is); without it, TRUNCATE as before.
     """
-    engine = _cleaners.get(url) or _cleaners.setdefault(url, sa.create_engine(url))
+    # pre_ping: a test may have cut this database's connections (pg_terminate_backend).
+    engine = _cleaners.get(url) or _cleaners.setdefault(
+        url, sa.create_engine(url, pool_pre_ping=True))
     with engine.connect() as conn:
         tables = list(conn.scalars(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
