@@ -33,6 +33,7 @@ def keys_ready(page) -> None:
 def keyboard_sign_in(page, user) -> None:
     """Sign in with the keyboard: the e-mail field has the focus on arrival."""
     page.goto("/login")
+    expect(page.locator("input[name=email]")).to_be_focused()  # typing before that is lost
     page.keyboard.type(user.email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

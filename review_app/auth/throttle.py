@@ -137,7 +137,8 @@ def note_failure(a: Attempt) -> None:
             over = int(results[-2]) - config["LOGIN_ACCOUNT_LIMIT"]
             if over >= 0:
                 delay = min(2 ** min(over, 30), config["LOGIN_ACCOUNT_MAX_DELAY"])
-                client.set(_account_wait_key(a.email), "1", ex=max(int(delay), 1))
+                seconds = max(int(delay), 1)  # kept as the value too: what this wait was set to
+                client.set(_account_wait_key(a.email), str(seconds), ex=seconds)
     except redis.RedisError as exc:
         _unavailable(exc)
 
