@@ -124,7 +124,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "IMPORT_MAX_UNCOMPRESSED": int(env.get("IMPORT_MAX_UNCOMPRESSED", 400 * 1024 * 1024)),
         # The daily e-mail digest: sent only when SMTP_HOST is set (so never in development
         # unless configured), by RQ's cron scheduler at DIGEST_CRON (``python -m workers
-        # --cron``); proposals waiting longer than DIGEST_OVERDUE_DAYS count as overdue;
+        # --cron``); "overdue" uses the waiting limit admins set on the Deadlines page;
         # APP_URL makes the links in it absolute.
         "SMTP_HOST": env.get("SMTP_HOST", "").strip(),
         "SMTP_PORT": int(env.get("SMTP_PORT", 587 if _flag(env.get("SMTP_STARTTLS")) else 25)),
@@ -135,6 +135,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", 30)),
         "MAIL_FROM": env.get("MAIL_FROM", "noreply@localhost"),
         "DIGEST_CRON": env.get("DIGEST_CRON", ""),
-        "DIGEST_OVERDUE_DAYS": int(env.get("DIGEST_OVERDUE_DAYS", 7)),
         "APP_URL": env.get("APP_URL", "").rstrip("/"),
     }

@@ -5,6 +5,7 @@ never without SMTP configured."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,8 @@ from review_app import queues
 from review_app.auth.models import User
 from review_app.extensions import db
 from review_app.redis_conn import get_redis
+from review_app.requirements.models import Requirement
+from review_app.time import utcnow
 from tests.conftest import decide, login_as, propose
 from tests.digest_support import free_port, run_default_queue, smtp_server  # noqa: F401
 from tests.summaries_support import configure, kill_group, start_worker
@@ -57,7 +60,13 @@ def test_the_digest_goes_to_each_person_with_something_waiting_in_their_language
         app, team, waiting, smtp_server):  # noqa: F811
     inbox, port = smtp_server
     configure(app, SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="review@example.kz",
-              DIGEST_OVERDUE_DAYS=0, APP_URL="https://review.example.kz")
+              APP_URL="https://review.example.kz")
+    # The two proposals have waited ten days: past the programme's limit (5 days unless an
+    # admin sets another on the Deadlines page), which is what the dashboard flags too.
+    db.session.execute(sa.update(Requirement).where(
+        Requirement.id.in_([waiting["first"].id, waiting["second"].id]))
+        .values(proposed_at=utcnow() - timedelta(days=10)))
+    db.session.commit()
     job = send(app)
     assert job.get_status() == JobStatus.FINISHED, job.latest_result()
 
@@ -67,7 +76,7 @@ def test_the_digest_goes_to_each_person_with_something_waiting_in_their_language
     assert to_lead[0]["Subject"] == ("Requirements review: assigned to you: 0; waiting for "
                                      "your approval: 2")
     assert "Waiting for your approval: 2" in body
-    assert "Overdue: proposals waiting for your approval longer than the limit (days: 0): 2" in body
+    assert "Overdue: proposals waiting for your approval longer than the limit (days: 5): 2" in body
     assert waiting["first"].code in body and waiting["second"].code in body
     assert "https://review.example.kz/notifications/" in body
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from review_app import permissions
 from review_app.auth.models import User
+from review_app.dashboard import deadlines
 from review_app.extensions import db
 from review_app.notifications import mail
 from review_app.requirements.models import Requirement, State
@@ -48,6 +49,8 @@ class Digest:
     to_approve: int = 0
     approve_items: list[Item] = field(default_factory=list)
     overdue: int = 0
+    #: The waiting limit in days that "overdue" means (the one admins set with the deadlines).
+    overdue_days: int = 0
     overdue_items: list[Item] = field(default_factory=list)
 
     @property
@@ -61,8 +64,9 @@ def _days(now: datetime, then: datetime | None) -> int:
 
 def collect(user: User, now: datetime, overdue_days: int) -> Digest:
     """What waits for ``user`` at ``now`` (UTC): work assigned to them (returned first), and
-    proposals waiting for their approval; overdue: proposals waiting over ``overdue_days``."""
-    digest = Digest()
+    proposals waiting for their approval; overdue: proposals waiting over ``overdue_days``,
+    counted as the dashboard and the lead's queue count them (:func:`deadlines.late_before`)."""
+    digest = Digest(overdue_days=overdue_days)
     open_states = (State.UNREVIEWED, State.RETURNED)
     mine = sa.and_(Requirement.assignee_id == user.id, Requirement.state.in_(open_states),
                    permissions.visible_area_filter(user))
@@ -84,7 +88,8 @@ def collect(user: User, now: datetime, overdue_days: int) -> Digest:
                           sa.func.coalesce(Requirement.proposed_by_id, 0) != user.id)
         digest.to_approve = db.session.scalar(
             sa.select(sa.func.count()).select_from(Requirement).where(waiting)) or 0
-        overdue = sa.and_(waiting, Requirement.proposed_at < now - timedelta(days=overdue_days))
+        overdue = sa.and_(waiting,
+                          Requirement.proposed_at < deadlines.late_before(now, overdue_days))
         digest.overdue = db.session.scalar(
             sa.select(sa.func.count()).select_from(Requirement).where(overdue)) or 0
         for stmt_where, target in ((waiting, digest.approve_items),
@@ -120,7 +125,7 @@ def render(user: User, digest: Digest, app_url: str) -> tuple[str, str]:
 
         if digest.overdue:
             section(_("Overdue: proposals waiting for your approval longer than the limit "
-                      "(days: %(n)s)", n=current_app.config["DIGEST_OVERDUE_DAYS"]), digest.overdue,
+                      "(days: %(n)s)", n=digest.overdue_days), digest.overdue,
                     digest.overdue_items, waiting)
         if digest.to_approve:
             shown = {i.code for i in digest.overdue_items}  # named once, under "overdue"
@@ -169,9 +174,11 @@ def send_all(now: datetime | None = None) -> Outcome:
         sa.select(User).where(User.active, User.digest_enabled,
                               sa.or_(User.digest_sent_on.is_(None), User.digest_sent_on < today))
         .order_by(User.id)))
+    # The same limit as the dashboard's and the lead queue's "waiting too long" (Deadlines page).
+    wait_days = deadlines.programme().approval_wait_days
     with mail.Mailer(config) as mailer:
         for user in people:
-            digest = collect(user, now, config["DIGEST_OVERDUE_DAYS"])
+            digest = collect(user, now, wait_days)
             if digest.empty:
                 outcome.nothing_to_say += 1
                 continue
