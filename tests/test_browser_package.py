@@ -30,12 +30,12 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.fixture
-def country(runner, world):
-    result = runner.invoke(args=["seed-demo", "--requirements", "3000"])
-    assert result.exit_code == 0, result.output
+def country(world):
+    """For tests marked ``@pytest.mark.demo_data(3000)``: the demo data, seeded once per session."""
     return world
 
 
+@pytest.mark.demo_data(3000)
 def test_a_manager_in_kazakh_downloads_one_ministrys_package_as_docx(
         app, page, country, screenshot, tmp_path):  # noqa: F811 - the fixtures
     manager = country.user("maria", role=GlobalRole.MANAGER)

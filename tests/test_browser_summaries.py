@@ -32,12 +32,12 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.fixture
-def country(runner, world):
-    result = runner.invoke(args=["seed-demo", "--requirements", "6000"])
-    assert result.exit_code == 0, result.output
+def country(world):
+    """For tests marked ``@pytest.mark.demo_data(6000)``: the demo data, seeded once per session."""
     return world
 
 
+@pytest.mark.demo_data(6000)
 def test_a_manager_asks_for_the_all_areas_summary_watches_it_and_opens_it(
         app, page, country, screenshot, tmp_path):  # noqa: F811 - the fixtures
     manager = country.user("maria", role=GlobalRole.MANAGER)
