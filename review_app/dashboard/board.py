@@ -64,8 +64,9 @@ def build(area_ids: set[int] | None, *, trend_area: Area | None = None,
     tallies: dict[int, list] = {}
     for t in db.session.execute(sa.select(
             AreaTally.area_id, AreaTally.state, AreaTally.decision, AreaTally.requirements,
-            AreaTally.cost_kzt, AreaTally.businesses).where(*_scoped(AreaTally.area_id,
-                                                                     area_ids))):
+            AreaTally.cost_kzt, AreaTally.cost_low_kzt, AreaTally.cost_high_kzt,
+            AreaTally.without_inputs, AreaTally.businesses)
+            .where(*_scoped(AreaTally.area_id, area_ids))):
         tallies.setdefault(t[0], []).append(t[1:])
     # Two small aggregates instead of every (area, day) row: the pace per area over the last
     # PACE_DAYS days, and the trend's days summed over the areas it is about.

@@ -27,6 +27,31 @@ class Outlook(enum.StrEnum):
 
 
 @dataclass
+class Money:
+    """An annual compliance cost summed over some requirements (tenge): the reported cost
+    (``scm.costs.reported_cost``: computed from approved SCM inputs, else the imported
+    estimate), its range, and how many of the requirements have no computed cost."""
+
+    central: int = 0
+    low: int = 0
+    high: int = 0
+    requirements: int = 0
+    #: Requirements without approved SCM inputs: the imported estimate (or nothing) stands in.
+    without_inputs: int = 0
+
+    def add(self, other: Money) -> None:
+        self.central += other.central
+        self.low += other.low
+        self.high += other.high
+        self.requirements += other.requirements
+        self.without_inputs += other.without_inputs
+
+    @property
+    def has_range(self) -> bool:
+        return self.low != self.high
+
+
+@dataclass
 class Progress:
     """Where one area (or the whole programme) stands."""
 
@@ -37,10 +62,10 @@ class Progress:
     approved: int = 0
     #: Approved requirements by decision (cancel / revise / keep).
     approved_as: dict[str, int] = field(default_factory=dict)
-    #: Annual compliance cost (tenge) of approved cancellations: removed from business.
-    cost_removed: int = 0
+    #: Annual compliance cost of approved cancellations: removed from business.
+    removed: Money = field(default_factory=Money)
     #: Annual compliance cost of approved revisions: touched.
-    cost_touched: int = 0
+    touched: Money = field(default_factory=Money)
     #: Businesses affected by the approved cancellations and revisions.
     businesses: int = 0
     #: Approvals (net of reopened ones) per day over the last :data:`PACE_DAYS` days.
@@ -50,6 +75,14 @@ class Progress:
     late: int = 0
     forecast: date | None = None
     outlook: Outlook = Outlook.NO_DEADLINE
+
+    @property
+    def cost_removed(self) -> int:
+        return self.removed.central
+
+    @property
+    def cost_touched(self) -> int:
+        return self.touched.central
 
     @property
     def remaining(self) -> int:
@@ -62,27 +95,28 @@ class Progress:
 
     def add(self, other: Progress) -> None:
         for name in ("total", "unreviewed", "proposed", "returned", "approved",
-                     "cost_removed", "cost_touched", "businesses", "late"):
+                     "businesses", "late"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.removed.add(other.removed)
+        self.touched.add(other.touched)
         for decision, n in other.approved_as.items():
             self.approved_as[decision] = self.approved_as.get(decision, 0) + n
         self.pace += other.pace
 
 
-def tally(rows: Iterable[tuple[str, str, int, int, int]]) -> Progress:
-    """A Progress from ``(state, decision, requirements, cost, businesses)`` tally rows."""
+def tally(rows: Iterable[tuple[str, str, int, int, int, int, int, int]]) -> Progress:
+    """A Progress from ``(state, decision, requirements, cost, cost low, cost high,
+    requirements without inputs, businesses)`` tally rows."""
     p = Progress()
-    for state, decision, n, cost, businesses in rows:
+    for state, decision, n, cost, low, high, without_inputs, businesses in rows:
         p.total += n
         setattr(p, state, getattr(p, state) + n)
         if state == "approved":
             p.approved_as[decision] = p.approved_as.get(decision, 0) + n
-            if decision == "cancel":
-                p.cost_removed += cost
             if decision in ("cancel", "revise"):
                 p.businesses += businesses
-            if decision == "revise":
-                p.cost_touched += cost
+                money = p.removed if decision == "cancel" else p.touched
+                money.add(Money(cost, low, high, n, without_inputs))
     return p
 
 

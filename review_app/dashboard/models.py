@@ -32,8 +32,16 @@ class AreaTally(db.Model):
     #: The decision value, or :data:`NO_DECISION`.
     decision: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
     requirements: so.Mapped[int] = so.mapped_column(default=0)
-    #: Sum of the estimated annual compliance cost (tenge) of these requirements.
+    #: Sum of the reported annual compliance cost (tenge) of these requirements, the figure
+    #: every report uses (``scm.costs.reported_cost``: computed from approved SCM inputs where
+    #: there are some, else the imported estimate), with its low and high ends.
     cost_kzt: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    cost_low_kzt: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    cost_high_kzt: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    #: How many of them have no computed cost (no approved SCM inputs): their share of the
+    #: sums is the imported estimate, or nothing; a total says so rather than being silently
+    #: partial.
+    without_inputs: so.Mapped[int] = so.mapped_column(default=0)
     #: Sum of the businesses affected by these requirements.
     businesses: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 

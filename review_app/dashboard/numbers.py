@@ -35,6 +35,19 @@ class Numbers:
         """An amount in tenge, as ``formatting.money``: "1 500 000 ₸"."""
         return "—" if value is None else self.n(value) + "\u00a0₸"
 
+    def money_range(self, central: int, low: int, high: int) -> str:
+        """An amount with its range, as the requirement page writes one
+        (``scm.panel.Format.money``): "360 000 000 ₸ (192 000 000–600 000 000 ₸)"; no
+        brackets when low = high."""
+        text = self.money(central)
+        if (low, high) != (central, central):
+            text += f" ({self.n(low)}–{self.money(high)})"
+        return text
+
+    def compact_range(self, low: int, high: int) -> str:
+        """A headline range: "192 млн – 600 млн ₸"."""
+        return f"{self.compact(low)} – {self.compact(high)}\u00a0₸"
+
     def one(self, value: float) -> str:
         """One decimal, dropped when zero, as Babel writes 2.5 and 2: "2,5", "2"."""
         text = f"{value:,.1f}".replace(",", "\0").replace(".", self.decimal)

@@ -5,7 +5,15 @@ added through the ORM (which is how ``reviews.workflow`` appends them), and adds
 to ``dashboard_tallies`` / ``dashboard_days`` in the same flush, so the same transaction: the
 counts commit or roll back with the change itself, and the dashboard never scans the register
 or the history. Writers that bypass the ORM (the import's bulk insert, the demo seed) call
-:func:`add_requirements` or :func:`rebuild`.
+:func:`add_requirements` or :func:`rebuild`; a tariff change's bulk recomputation calls
+:func:`move_costs`.
+
+The money in the tallies is the reported cost (``scm.costs.reported_cost``: the cost computed
+from approved SCM inputs, kept in ``scm_costs``, else the imported ``annual_cost_kzt``), with its
+range and the number of requirements without a computed cost. So the listener also watches the
+``ScmCost`` rows: a requirement whose computed cost changes in a flush (or whose values before
+the flush the session does not hold) is read from the database before the flush and again after
+it, and the difference is what it adds.
 
 :func:`differences` recounts everything from the requirements and the events and lists where
 the rollups disagree (``flask check-history`` runs it).
@@ -14,7 +22,7 @@ the rollups disagree (``flask check-history`` runs it).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,9 +33,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from review_app.dashboard.models import NO_DECISION, AreaTally, DailyActivity, WaitingDay
 from review_app.requirements.models import Requirement, State
 from review_app.reviews.models import Action, ReviewEvent
+from review_app.scm import costs
+from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
 TallyKey = tuple[int, str, str]  # area_id, state, decision
+#: The counters of ``dashboard_tallies``, in order (``stored_tallies`` and the recount).
+TALLY = ("requirements", "cost_kzt", "cost_low_kzt", "cost_high_kzt", "without_inputs",
+         "businesses")
 DayKey = tuple[int, date]
 #: The activity columns of ``dashboard_days``, in order.
 KINDS = ("proposed", "approved", "returned", "reopened")
@@ -54,9 +67,15 @@ def event_kind(action: Any, from_state: Any, to_state: Any) -> str | None:
     return None
 
 
-def _weights(cost: int | None, businesses: int | None, sign: int) -> Counter:
-    return Counter({"requirements": sign, "cost_kzt": sign * (cost or 0),
-                    "businesses": sign * (businesses or 0)})
+def _weights(values: Mapping[str, Any], sign: int) -> Counter:
+    """What one requirement adds to its tally: ``values`` has the ``_TRACKED`` columns and the
+    computed cost (``_SCM``, None without approved inputs)."""
+    cost = costs.reported_cost(values)
+    return Counter({"requirements": sign, "cost_kzt": sign * (cost.central or 0),
+                    "cost_low_kzt": sign * (cost.low or 0),
+                    "cost_high_kzt": sign * (cost.high or 0),
+                    "without_inputs": sign * (cost.source != costs.SOURCE_SCM),
+                    "businesses": sign * (values.get("businesses_affected") or 0)})
 
 
 class _Pending:
@@ -64,6 +83,8 @@ class _Pending:
         self.tallies: dict[TallyKey, Counter] = {}
         self.days: dict[DayKey, Counter] = {}
         self.waits: dict[DayKey, int] = {}
+        #: Requirements read from the database before the flush, to be read again after it.
+        self.recheck: set[int] = set()
 
     def tally(self, key: TallyKey, weights: Counter) -> None:
         self.tallies.setdefault(key, Counter()).update(weights)
@@ -79,49 +100,73 @@ class _Pending:
 
 _TRACKED = ("area_id", "state", "decision", "annual_cost_kzt", "businesses_affected",
             "proposed_at")
+#: The computed cost as ``Requirement`` reads it from ``scm_costs`` (None: no approved inputs).
+_SCM = ("scm_cost_kzt", "scm_cost_low_kzt", "scm_cost_high_kzt")
+_NO_SCM = dict.fromkeys(_SCM)
 
 
 @sa.event.listens_for(so.Session, "before_flush")
 def _collect(session: so.Session, _context, _instances) -> None:
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
-    changed: list[Requirement] = []  # whose values before this flush must be read
+    # Requirements whose computed cost this flush writes (workflow.set_scm_cost): read
+    # before and after the flush, with everything else about them that changes too.
+    recheck = {obj.requirement_id for group in (session.new, session.dirty, session.deleted)
+               for obj in group if isinstance(obj, ScmCost)}
     for obj in session.new:
         if isinstance(obj, Requirement):
+            if obj.id is not None and obj.id in recheck:
+                continue  # inserted with its cost in one flush: counted after it
+            values = {**{c: getattr(obj, c) for c in _TRACKED}, **_NO_SCM}
             pending.tally(tally_key(obj.area_id, obj.state, obj.decision),
-                          _weights(obj.annual_cost_kzt, obj.businesses_affected, 1))
-            pending.waiting({c: getattr(obj, c) for c in _TRACKED}, 1)
+                          _weights(values, 1))
+            pending.waiting(values, 1)
         elif isinstance(obj, ReviewEvent):
             _collect_event(session, pending, obj)
     for obj in session.dirty:
-        if not isinstance(obj, Requirement) or not _tracked_change(obj):
+        if (not isinstance(obj, Requirement) or obj.id in recheck
+                or not _tracked_change(obj)):
             continue
         known = _old_and_new(obj)
         if known is None:
-            changed.append(obj)
+            # An attribute set while expired (or never loaded) has no "before" in the
+            # session: what the database holds now is.
+            recheck.add(obj.id)
         else:
             _move(pending, *known)
-    deleted = [obj for obj in session.deleted if isinstance(obj, Requirement)]
-    if changed or deleted:
-        # What the database holds now: an attribute set while expired (or never loaded) has
-        # no "before" in the session. One query for the flush, not one per object.
-        ids = [o.id for o in changed + deleted]
-        before = {row.id: row._asdict() for row in session.connection().execute(
-            sa.select(Requirement.id, *(getattr(Requirement, c) for c in _TRACKED))
-            .where(Requirement.id.in_(ids)))}
-        for obj in changed:
-            if obj.id in before:
-                _move(pending, before[obj.id], {c: getattr(obj, c) for c in _TRACKED})
-        for obj in deleted:
-            if obj.id in before:
-                _move(pending, before[obj.id], None)
+    recheck.update(obj.id for obj in session.deleted if isinstance(obj, Requirement))
+    if recheck:
+        # One query for the flush, not one per object; the same one after it (``_apply``).
+        for values in _read(session.connection(), recheck):
+            _count(pending, values, -1)
+        pending.recheck |= recheck
+
+
+def _read(conn: sa.Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The tracked values and computed cost of requirements ``ids`` as the database holds them
+    (the ones that exist)."""
+    table, ids = Requirement.__table__, sorted(ids)
+    found = []
+    for start in range(0, len(ids), 5000):
+        found += [row._asdict() for row in conn.execute(
+            sa.select(*(table.c[c] for c in _TRACKED), *costs.cost_columns())
+            .select_from(costs.with_costs(table))
+            .where(table.c.id.in_(ids[start:start + 5000])))]
+    return found
+
+
+def _count(pending: _Pending, values: Mapping[str, Any], sign: int) -> None:
+    pending.tally(tally_key(values["area_id"], values["state"], values["decision"]),
+                  _weights(values, sign))
+    pending.waiting(values, sign)
 
 
 def _old_and_new(obj: Requirement) -> tuple[dict, dict] | None:
-    """The tracked values before and after, from the session's own history (the usual case:
-    the workflow loaded the requirement); None when one of them was never loaded."""
+    """The tracked values and the computed cost before and after, from the session's own
+    history (the usual case: the workflow loaded the requirement, and its cost with it); None
+    when one of them was never loaded (or was expired, as after a flush)."""
     attrs = sa.inspect(obj).attrs
     old, new = {}, {}
-    for name in _TRACKED:
+    for name in _TRACKED + _SCM:
         history = attrs[name].history
         if history.deleted:
             old[name], new[name] = history.deleted[0], (history.added or [None])[0]
@@ -132,14 +177,9 @@ def _old_and_new(obj: Requirement) -> tuple[dict, dict] | None:
     return old, new
 
 
-def _move(pending: _Pending, old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
-    pending.tally(tally_key(old["area_id"], old["state"], old["decision"]),
-                  _weights(old["annual_cost_kzt"], old["businesses_affected"], -1))
-    pending.waiting(old, -1)
-    if new is not None:
-        pending.tally(tally_key(new["area_id"], new["state"], new["decision"]),
-                      _weights(new["annual_cost_kzt"], new["businesses_affected"], 1))
-        pending.waiting(new, 1)
+def _move(pending: _Pending, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    _count(pending, old, -1)
+    _count(pending, new, 1)
 
 
 def _tracked_change(obj: Requirement) -> bool:
@@ -163,9 +203,13 @@ def _collect_event(session: so.Session, pending: _Pending, event: ReviewEvent) -
 @sa.event.listens_for(so.Session, "after_flush")
 def _apply(session: so.Session, _context) -> None:
     pending: _Pending | None = session.info.pop(_PENDING, None)
-    if pending is None or not (pending.tallies or pending.days or pending.waits):
+    if pending is None:
         return
-    _write(session.connection(), pending)
+    if pending.recheck:
+        for values in _read(session.connection(), pending.recheck):
+            _count(pending, values, 1)
+    if pending.tallies or pending.days or pending.waits:
+        _write(session.connection(), pending)
 
 
 @sa.event.listens_for(so.Session, "after_rollback")
@@ -175,14 +219,12 @@ def _forget(session: so.Session) -> None:
 
 def _write(conn: sa.Connection, pending: _Pending) -> None:
     """Add the differences; in key order, so two transactions lock rows in the same order."""
-    tallies = [{"area_id": k[0], "state": k[1], "decision": k[2], **{
-        c: w[c] for c in ("requirements", "cost_kzt", "businesses")}}
-        for k, w in sorted(pending.tallies.items()) if any(w.values())]
+    tallies = [{"area_id": k[0], "state": k[1], "decision": k[2], **{c: w[c] for c in TALLY}}
+               for k, w in sorted(pending.tallies.items()) if any(w.values())]
     days = [{"area_id": k[0], "day": k[1], **{c: w[c] for c in KINDS}}
             for k, w in sorted(pending.days.items())]
     if tallies:
-        _add(conn, AreaTally.__table__, ("area_id", "state", "decision"),
-             ("requirements", "cost_kzt", "businesses"), tallies)
+        _add(conn, AreaTally.__table__, ("area_id", "state", "decision"), TALLY, tallies)
     if days:
         _add(conn, DailyActivity.__table__, ("area_id", "day"), KINDS, days)
     waits = [{"area_id": k[0], "day": k[1], "proposals": n}
@@ -203,24 +245,48 @@ def _add(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...],
 
 
 def add_requirements(session: so.Session, records: Iterable[Mapping[str, Any]]) -> None:
-    """Count requirements a writer inserted without the ORM (new rows: no events yet)."""
+    """Count requirements a writer inserted without the ORM (new rows: no events yet); a
+    record with a computed cost carries it as ``scm_cost_kzt``, ``scm_cost_low_kzt`` and
+    ``scm_cost_high_kzt``."""
     pending = _Pending()
     for r in records:
         pending.tally(tally_key(r["area_id"], r.get("state"), r.get("decision")),
-                      _weights(r.get("annual_cost_kzt"), r.get("businesses_affected"), 1))
+                      _weights(r, 1))
+    _write(session.connection(), pending)
+
+
+def move_costs(session: so.Session,
+               moves: Iterable[tuple[Mapping[str, Any], Sequence[int | None],
+                                     Sequence[int | None]]]) -> None:
+    """Count computed costs a writer changed without the ORM (``scm.service.recompute``):
+    for each requirement its ``_TRACKED`` values and its computed cost (central, low, high)
+    before and after. One grouped delta per area, state and decision, whatever the number
+    of requirements."""
+    pending = _Pending()
+    for values, old, new in moves:
+        key = tally_key(values["area_id"], values["state"], values["decision"])
+        pending.tally(key, _weights({**values, **dict(zip(_SCM, old, strict=True))}, -1))
+        pending.tally(key, _weights({**values, **dict(zip(_SCM, new, strict=True))}, 1))
     _write(session.connection(), pending)
 
 
 # Recount -------------------------------------------------------------------------------------
 
-def recount_tallies(session: so.Session) -> dict[TallyKey, tuple[int, int, int]]:
-    """The tallies counted from the requirements themselves."""
+def recount_tallies(session: so.Session) -> dict[TallyKey, tuple[int, ...]]:
+    """The tallies counted from the requirements themselves and their computed costs, summed
+    as the lists and summaries sum them (``scm.costs.totals_columns``)."""
+    t = Requirement.__table__
     rows = session.execute(
-        sa.select(Requirement.area_id, Requirement.state, Requirement.decision,
-                  sa.func.count(), sa.func.coalesce(sa.func.sum(Requirement.annual_cost_kzt), 0),
-                  sa.func.coalesce(sa.func.sum(Requirement.businesses_affected), 0))
-        .group_by(Requirement.area_id, Requirement.state, Requirement.decision))
-    return {tally_key(a, s, d): (int(n), int(c), int(b)) for a, s, d, n, c, b in rows}
+        sa.select(t.c.area_id, t.c.state, t.c.decision, *costs.totals_columns(t),
+                  sa.func.coalesce(sa.func.sum(t.c.businesses_affected), 0))
+        .select_from(costs.with_costs(t))
+        .group_by(t.c.area_id, t.c.state, t.c.decision))
+    found = {}
+    for a, s, d, *money, businesses in rows:
+        total = costs.totals_from_row(money)
+        found[tally_key(a, s, d)] = (total.requirements, total.central, total.low, total.high,
+                                     total.without_inputs, int(businesses))
+    return found
 
 
 def recount_days(session: so.Session) -> dict[DayKey, tuple[int, int, int, int]]:
@@ -260,10 +326,10 @@ def _day(moment: datetime | date) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
-def stored_tallies(session: so.Session) -> dict[TallyKey, tuple[int, int, int]]:
-    return {(t.area_id, t.state, t.decision): (t.requirements, t.cost_kzt, t.businesses)
-            for t in session.scalars(sa.select(AreaTally))
-            if (t.requirements, t.cost_kzt, t.businesses) != (0, 0, 0)}
+def stored_tallies(session: so.Session) -> dict[TallyKey, tuple[int, ...]]:
+    stored = {(t.area_id, t.state, t.decision): tuple(getattr(t, c) for c in TALLY)
+              for t in session.scalars(sa.select(AreaTally))}
+    return {k: v for k, v in stored.items() if any(v)}
 
 
 def stored_days(session: so.Session) -> dict[DayKey, tuple[int, int, int, int]]:
@@ -300,8 +366,8 @@ def rebuild(session: so.Session) -> None:
             {"area_id": a, "day": day, "proposals": n} for (a, day), n in waits.items()])
     if tallies:
         conn.execute(sa.insert(AreaTally.__table__), [
-            {"area_id": a, "state": s, "decision": d, "requirements": n, "cost_kzt": c,
-             "businesses": b} for (a, s, d), (n, c, b) in tallies.items()])
+            {"area_id": a, "state": s, "decision": d, **dict(zip(TALLY, v, strict=True))}
+            for (a, s, d), v in tallies.items()])
     if days:
         conn.execute(sa.insert(DailyActivity.__table__), [
             {"area_id": a, "day": day, **dict(zip(KINDS, v, strict=True))}

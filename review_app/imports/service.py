@@ -306,11 +306,14 @@ class _Writer:
             _copy_into(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
-        self._insert_costs(records)
-        rollups.add_requirements(db.session, records)  # the insert bypasses the ORM
+        computed = self._insert_costs(records)
+        # The insert bypasses the ORM (and so the dashboard's listener): count the new rows
+        # with the cost the reports use, computed where they came with SCM inputs.
+        rollups.add_requirements(db.session, [
+            {**r, **_cost_fields(computed.get(r["code"]))} for r in records])
 
-    def _insert_costs(self, records: list[dict[str, Any]]) -> None:
-        """The computed costs of new requirements that came with SCM inputs."""
+    def _insert_costs(self, records: list[dict[str, Any]]) -> dict[str, scm_compute.Cost]:
+        """The computed costs of new requirements that came with SCM inputs, by code."""
         computed = {}
         for record in records:
             try:
@@ -321,12 +324,13 @@ class _Writer:
             if cost is not None:
                 computed[record["code"]] = cost
         if not computed:
-            return
+            return computed
         ids = db.session.execute(sa.select(Requirement.code, Requirement.id).where(
             Requirement.code.in_(list(computed))))
         db.session.execute(sa.insert(ScmCost), [
             {"requirement_id": req_id, "central": computed[code].central,
              "low": computed[code].low, "high": computed[code].high} for code, req_id in ids])
+        return computed
 
     def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
@@ -362,6 +366,12 @@ class _Writer:
         # Keep the session small: the rows are written, the objects are not needed again.
         for obj in touched:
             db.session.expunge(obj)
+
+
+def _cost_fields(cost: scm_compute.Cost | None) -> dict[str, int | None]:
+    """A computed cost as ``Requirement`` names it (None: none)."""
+    return dict(zip(workflow.SCM_COST_FIELDS, (None, None, None) if cost is None
+                    else (cost.central, cost.low, cost.high), strict=True))
 
 
 def _old_value(req: Requirement, field_name: str) -> Any:
