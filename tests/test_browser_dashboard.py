@@ -49,6 +49,12 @@ def test_a_manager_reads_the_dashboard_in_russian_and_kazakh_and_prints_it(
     page.get_by_role("link", name="Сводная панель").click()
     expect(page.get_by_role("heading", name="Реформа с первого взгляда")).to_be_visible()
     expect(page.get_by_test_id("totals")).to_contain_text("2 из 5")
+    # The money says which figure it is and what lacks cost inputs, inside its tile.
+    expect(page.get_by_test_id("money-removed")).to_contain_text(
+        "2 требования без данных для расчёта")
+    expect(page.get_by_test_id("money-source")).to_contain_text("импортированная оценка")
+    assert page.evaluate("() => [...document.querySelectorAll('.kpi')].every("
+                         "e => e.scrollWidth <= e.clientWidth + 1)")
     # The deadline has passed with work left: both areas are overdue.
     expect(page.locator('tr[data-area="07"]')).to_contain_text("просрочено")
     expect(page.get_by_test_id("national-outlook")).to_contain_text("просрочено")
@@ -66,6 +72,7 @@ def test_a_manager_reads_the_dashboard_in_russian_and_kazakh_and_prints_it(
 
     page.get_by_role("button", name="Қазақша").click()
     expect(page.get_by_role("heading", name="Реформа бір қарағанда")).to_be_visible()
+    expect(page.get_by_test_id("money-removed")).to_contain_text("есеп деректері жоқ 2 талап")
     screenshot(page, "dashboard-kk")
     pdf = tmp_path / "dashboard-kk.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
