@@ -113,8 +113,9 @@ def _collect(session: so.Session, _context, _instances) -> None:
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
     # Requirements whose computed cost this flush writes (workflow.set_scm_cost): read
     # before and after the flush, with everything else about them that changes too.
+    # (With any a flush read before but did not reach ``_apply``: their "before" is counted.)
     recheck = {obj.requirement_id for group in (session.new, session.dirty, session.deleted)
-               for obj in group if isinstance(obj, ScmCost)}
+               for obj in group if isinstance(obj, ScmCost)} | pending.recheck
     for obj in session.new:
         if isinstance(obj, Requirement):
             if obj.id is not None and obj.id in recheck:
@@ -137,11 +138,12 @@ def _collect(session: so.Session, _context, _instances) -> None:
         else:
             _move(pending, *known)
     recheck.update(obj.id for obj in session.deleted if isinstance(obj, Requirement))
-    if recheck:
+    fresh = recheck - pending.recheck
+    if fresh:
         # One query for the flush, not one per object; the same one after it (``_apply``).
-        for values in _read(session.connection(), recheck):
+        for values in _read(session.connection(), fresh):
             _count(pending, values, -1)
-        pending.recheck |= recheck
+        pending.recheck |= fresh
 
 
 def _read(conn: sa.Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
