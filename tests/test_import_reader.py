@@ -222,3 +222,16 @@ def test_a_broken_csv_is_refused_with_the_line():
             "A-1;07;x;y\r\n").encode() + b"A-2;07;x;\"y\x00\r\n"
     problem = refused(data)
     assert problem.code in ("not_text", "csv_malformed")
+
+
+def test_first_rows_of_codes_survive_the_table_growing():
+    from review_app.imports.validate import FirstRows
+
+    first = FirstRows(capacity=4)
+    for n in range(5000):
+        assert first.setdefault(f"A-{n}", n + 2) == n + 2
+    assert len(first) == 5000
+    assert [first.setdefault(f"A-{n}", 99_999) for n in (0, 1, 2047, 4999)] == [
+        2, 3, 2049, 5001]
+    assert len(first) == 5000
+    assert first.setdefault("", 7) == 7 and first.setdefault("", 8) == 7

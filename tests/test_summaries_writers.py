@@ -334,3 +334,30 @@ def test_rows_with_long_wrapped_text_are_made_tall_enough_to_show_it():
     # The legal basis (56 letters, 44 a line) takes two lines; short texts are left alone.
     assert revised.row_dimensions[3].height == 2 * 15
     assert revised.row_dimensions[4].height is None
+
+
+def test_a_long_list_keeps_no_row_heights_it_has_written():
+    """Each wrapped row gets its height in the file, but the writer forgets the heights of the
+    rows already written: xlsxwriter would keep all of them (~270 MB at 1,000,000 rows)."""
+    import re
+
+    import xlsxwriter
+
+    from review_app.summaries import xlsx_writer
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+    ws = wb.add_worksheet("list")
+    fm = xlsx_writer._Formats(wb)
+    table = xlsx_writer._Table(ws, fm, [("Code", 12, fm.top), ("Text", 30, fm.wrap),
+                                        ("Cost", 12, fm.money)])
+    for n in range(2000):
+        table.add([f"TR-{n:05d}", "Субъекты обязаны " * (1 + n % 9), n])
+        assert len(ws.row_info) <= 3 and len(ws.row_sizes) <= 3
+    table.close(texts_for("ru"))
+    wb.close()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    heights = dict(re.findall(r'<row r="(\d+)"[^>]*? ht="([\d.]+)"', sheet))
+    assert len(re.findall(r"<row ", sheet)) == 2001
+    assert set(heights) >= {str(n + 2) for n in range(2000) if n % 9 >= 3}

@@ -284,6 +284,17 @@ def move_costs(session: so.Session,
     _write(session.connection(), pending)
 
 
+def move_requirements(session: so.Session,
+                      pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> None:
+    """Count requirements a writer updated without the ORM: their tracked values (area_id,
+    state, decision, annual_cost_kzt, businesses_affected; proposed_at if it matters) before
+    and after."""
+    pending = _Pending()
+    for old, new in pairs:
+        _move(pending, old, new)
+    _write(session.connection(), pending)
+
+
 # Recount -------------------------------------------------------------------------------------
 
 def recount_tallies(session: so.Session) -> dict[TallyKey, tuple[int, ...]]:

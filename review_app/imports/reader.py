@@ -45,10 +45,10 @@ class FileRefused(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    #: Rows of data (header not counted).
-    max_rows: int = 200_000
+    #: Rows of data (header not counted). The defaults are config.py's IMPORT_MAX_*.
+    max_rows: int = 1_000_000
     #: Sum of the uncompressed sizes of an XLSX's parts.
-    max_uncompressed: int = 400 * 1024 * 1024
+    max_uncompressed: int = 2 * 1024 * 1024 * 1024
     #: Parts in an XLSX (a real workbook has a few dozen).
     max_zip_members: int = 2_000
     #: Compression ratio above which a large part is taken for a zip bomb.

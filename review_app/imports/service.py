@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
 from review_app.auth.models import User
 from review_app.dashboard import rollups
@@ -46,7 +48,8 @@ from review_app.scm import compute as scm_compute
 from review_app.scm.models import ScmCost
 from review_app.time import utcnow
 
-#: Rows validated, compared and written together.
+#: Rows validated, compared and written together (``IMPORT_CHUNK_ROWS`` overrides it; the
+#: tests set a tiny one to cross chunk boundaries with a few rows).
 CHUNK = 1000
 #: How many errors, changes and re-reviews a report keeps (the counts are always complete).
 MAX_REPORTED = 1000
@@ -182,6 +185,7 @@ def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | Non
     area_codes = {area_id: code for code, area_id in area_ids.items()}
     validator = RowValidator(layout, area_ids, frozenset(workflow.tariff_rates()))
     present = [f for f in FIELDS if f in {m.column.field for m in layout.columns}]
+    size = current_app.config.get("IMPORT_CHUNK_ROWS") or CHUNK
     chunk: list[dict[str, Any]] = []
     try:
         for number, cells in rows:
@@ -192,10 +196,10 @@ def _check_rows(rows, layout: Layout, outcome: Outcome, progress: Progress | Non
             if values is not None:
                 values["_row"] = number
                 chunk.append(values)
-            if len(chunk) >= CHUNK:
+            if len(chunk) >= size:
                 _compare(chunk, present, outcome, writer, area_codes)
                 chunk = []
-            if progress is not None and outcome.total_rows % CHUNK == 0:
+            if progress is not None and outcome.total_rows % size == 0:
                 progress(outcome.total_rows)
         _compare(chunk, present, outcome, writer, area_codes)
     except FileRefused as refusal:
@@ -220,7 +224,9 @@ def _existing(codes: list[str]) -> dict[str, Any]:
         return {}
     rows = db.session.execute(
         sa.select(Requirement.id, Requirement.code, Requirement.state, Requirement.decision,
-                  *_COMPARED).where(Requirement.code.in_(codes)))
+                  Requirement.version, Requirement.proposed_at, *_COMPARED,
+                  *(getattr(Requirement, name) for name in workflow.SCM_COST_FIELDS))
+        .where(Requirement.code.in_(codes)))
     return {row.code: row for row in rows}
 
 
@@ -230,7 +236,7 @@ def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
         return
     existing = _existing([v["code"] for v in chunk])
     new_rows: list[dict[str, Any]] = []
-    updates: list[tuple[dict[str, Any], list[str]]] = []
+    updates: list[tuple[dict[str, Any], list[str], Any]] = []
     for values in chunk:
         old = existing.get(values["code"])
         if old is None:
@@ -265,7 +271,7 @@ def _compare(chunk: list[dict[str, Any]], present: list[str], outcome: Outcome,
                 "values": {_column_name(f): [_shown(getattr(old, f), f, area_codes),
                                              _shown(values[f], f, area_codes)]
                            for f in changed}})
-        updates.append((values, changed))
+        updates.append((values, changed, old))
     if writer is not None and outcome.ok:
         writer.insert(new_rows)
         writer.update(updates)
@@ -290,6 +296,8 @@ class _Writer:
     def __init__(self, actor: User):
         self.actor = actor
         self.rates = workflow.tariff_rates()
+        self.area_codes = {area_id: code for code, area_id in
+                           db.session.execute(sa.select(Area.code, Area.id))}
 
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         now = utcnow()
@@ -332,7 +340,61 @@ class _Writer:
              "low": computed[code].low, "high": computed[code].high} for code, req_id in ids])
         return computed
 
-    def update(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
+    def update(self, updates: list[tuple[dict[str, Any], list[str], Any]]) -> None:
+        """Write a chunk's changes: plain columns in one statement, the rest through the ORM.
+
+        A new text (which may send a decided requirement back to review) and new cost inputs
+        (whose computed cost is recomputed) go through the workflow one requirement at a time,
+        as a person's edit would; every other change is one executemany UPDATE for the chunk,
+        guarded by each row's version (read a moment ago in this transaction), and one
+        IMPORT_CHANGED event per requirement inserted together.
+        """
+        plain = [(values, changed, old) for values, changed, old in updates
+                 if not _needs_workflow(changed, old)]
+        self._update_plain(plain)
+        self._update_each([(values, changed) for values, changed, old in updates
+                           if _needs_workflow(changed, old)])
+
+    def _update_plain(self, updates: list[tuple[dict[str, Any], list[str], Any]]) -> None:
+        if not updates:
+            return
+        table = Requirement.__table__
+        fields = sorted({name for _, changed, _ in updates for name in changed})
+        now = utcnow()
+        params: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        moved: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for values, changed, old in updates:
+            row = {f"b_{name}": (values[name] if name in changed else getattr(old, name))
+                   for name in fields}
+            title = row.get("b_title", old.title)
+            row.update(b_id=old.id, b_version=old.version, b_search=search_key(
+                f"{old.code}\n{title}\n{old.text}"))
+            params.append(row)
+            events.append(workflow.import_changed(old, self.actor, {
+                _column_name(name): [_shown_value(getattr(old, name), name, self.area_codes),
+                                     _shown_value(values[name], name, self.area_codes)]
+                for name in changed}, now))
+            if set(_TALLIED) & set(changed):
+                before = {name: getattr(old, name) for name in _COUNTED}
+                moved.append((before, before | {name: values[name] for name in changed
+                                                if name in _TALLIED}))
+        stmt = (sa.update(table)
+                .where(table.c.id == sa.bindparam("b_id"),
+                       table.c.version == sa.bindparam("b_version"))
+                .values({**{name: sa.bindparam(f"b_{name}") for name in fields},
+                         "search_text": sa.bindparam("b_search"),
+                         "version": table.c.version + 1, "updated_at": now}))
+        result = db.session.execute(stmt, params)
+        if result.rowcount != len(params):
+            # Someone changed one of these requirements since it was read: start again.
+            raise StaleDataError(f"{len(params) - result.rowcount} requirements changed "
+                                 "while the import wrote them")
+        db.session.execute(sa.insert(ReviewEvent), events)
+        if moved:
+            rollups.move_requirements(db.session, moved)  # the update bypasses the ORM
+
+    def _update_each(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:
             return
         by_code = {values["code"]: (values, changed) for values, changed in updates}
@@ -372,6 +434,24 @@ def _cost_fields(cost: scm_compute.Cost | None) -> dict[str, int | None]:
     """A computed cost as ``Requirement`` names it (None: none)."""
     return dict(zip(workflow.SCM_COST_FIELDS, (None, None, None) if cost is None
                     else (cost.central, cost.low, cost.high), strict=True))
+
+
+#: Columns whose change moves the dashboard's tallies.
+_TALLIED = ("area_id", "annual_cost_kzt", "businesses_affected")
+#: What the tallies count a requirement by: its bucket, its money (the computed cost where it
+#: has one, which a plain change leaves as it is) and its day in the waiting list.
+_COUNTED = (*_TALLIED, "state", "decision", "proposed_at", *workflow.SCM_COST_FIELDS)
+
+
+def _needs_workflow(changed: list[str], old: Any) -> bool:
+    """A new text, or new cost inputs (or a new count of businesses behind a computed cost)."""
+    return ("text" in changed or "scm_inputs" in changed
+            or ("businesses_affected" in changed and bool(old.scm_inputs)))
+
+
+def _shown_value(value: Any, field_name: str, area_codes: dict[int, str]) -> Any:
+    """A value as the history keeps it: the area's code, not its id."""
+    return area_codes.get(value, value) if field_name == "area_id" else value
 
 
 def _old_value(req: Requirement, field_name: str) -> Any:

@@ -149,6 +149,20 @@ class _Table:
                 ws.write_datetime(row, col, value, fmt)
             else:
                 ws.write_number(row, col, value, fmt)
+        self._forget(row - 1)
+
+    def _forget(self, row: int) -> None:
+        """Drop what xlsxwriter keeps of a row already written out.
+
+        Constant-memory mode writes each row to its file once the next one begins, but keeps
+        every row's height (set above) to the end: at 1,000,000 rows that alone took the
+        worker past 300 MB. Only charts' positions read those heights, and list sheets have
+        none. The row still buffered (``previous_row``) keeps its own.
+        """
+        if 0 < row < getattr(self.ws, "previous_row", 0):
+            for kept in (getattr(self.ws, "row_info", None), getattr(self.ws, "row_sizes", None)):
+                if isinstance(kept, dict):
+                    kept.pop(row, None)
 
     def close(self, texts: Texts) -> None:
         if self.row == 0:
