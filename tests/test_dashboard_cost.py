@@ -260,3 +260,26 @@ def test_differences_find_a_planted_error_in_the_money(team, world, accountant):
 @pytest.mark.parametrize("value", [EXAMPLE, (7, 7, 7), (0, 0, 0), (12_345_678_901, 1, 10**14)])
 def test_the_dashboard_writes_a_range_as_the_requirement_page_does(app, language, value):
     assert Numbers(language).money_range(*value) == Format(language).money(value)
+
+
+def test_an_import_moving_a_costed_requirement_to_another_area_moves_its_computed_cost(
+        client, team, world, accountant, tmp_path):
+    """A plain change (area, imported estimate) is written in one UPDATE per chunk, beside the
+    ORM: the tallies still move the requirement's computed cost, not its imported estimate."""
+    fire, transport = team["fire"], team["transport"]
+    path = tmp_path / "scm.csv"
+    header = "code;area_code;title;text;businesses_affected;annual_cost_kzt;scm_inputs\n"
+    inputs = '"Ежеквартальный отчёт; 3 (2–5); ACCOUNTANT; 0; 4; 100 (80–100)"'
+    path.write_text(header + f"TR-07-90001;07;Отчёт;Субъекты представляют отчёт.;12000;5000;"
+                    f"{inputs}\n", encoding="utf-8")
+    assert imports.apply(path, team["admin"]).ok
+    db.session.commit()
+    assert money(fire.id) == {("unreviewed", ""): (1, *EXAMPLE, 0)}
+
+    path.write_text(path.read_text(encoding="utf-8").replace(";07;", f";{transport.code};")
+                    .replace(";5000;", ";7000;"), encoding="utf-8")
+    assert imports.apply(path, team["admin"]).ok
+    db.session.commit()
+    assert money(fire.id) in ({}, {("unreviewed", ""): (0, 0, 0, 0, 0)})
+    assert money(transport.id) == {("unreviewed", ""): (1, *EXAMPLE, 0)}
+    assert rollups_agree() == []
