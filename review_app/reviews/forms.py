@@ -56,6 +56,28 @@ class ProposalForm(VersionedForm):
                                      validators=[Optional(), Length(max=MAX_TEXT)])
 
 
+class GroupProposalForm(AppForm):
+    """One proposal for several requirements (a duplicate group, the rows ticked on the list).
+
+    Only the shared part: the ticked items (``item`` = ``id:version``, the version the person
+    saw) and, for revise, each item's wording (``wording-<id>``) are read beside it, by
+    ``reviews.selection``.
+    """
+
+    legal = RadioField(_l("Is it legal?"), choices=YES_NO,
+                       validators=[InputRequired(_l("Answer this question."))])
+    necessary = RadioField(_l("Is it necessary?"), choices=YES_NO,
+                           validators=[InputRequired(_l("Answer this question."))])
+    business_friendly = RadioField(_l("Is it business-friendly?"), choices=YES_NO,
+                                   validators=[InputRequired(_l("Answer this question."))])
+    decision = RadioField(_l("Decision"), choices=DECISIONS,
+                          validators=[InputRequired(_l("Choose cancel, revise or keep."))])
+    justification = TextAreaField(_l("Justification"), validators=[
+        DataRequired(_l("Explain the decision.")), Length(max=MAX_TEXT)])
+    deviation_reason = TextAreaField(_l("Why the decision differs from what the tests suggest"),
+                                     validators=[Optional(), Length(max=MAX_TEXT)])
+
+
 class DecisionForm(VersionedForm):
     action = HiddenField()
     comment = TextAreaField(_l("Comment for the reviewers"),

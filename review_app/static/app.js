@@ -90,6 +90,8 @@
   var target = document.getElementById("wording-preview");
 
   function preview() {
+    // One proposal for several requirements has a wording per item and no preview.
+    if (!newWording || !target || !current) return;
     if (wording.hidden || !newWording.value.trim()) { target.textContent = ""; return; }
     var ops = group(diff(tokens(current.textContent), tokens(newWording.value)));
     target.textContent = "";
@@ -104,7 +106,7 @@
 
   form.addEventListener("change", update);
   var timer;
-  newWording.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 200); });
+  if (newWording) newWording.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 200); });
   update();
 })();
 
