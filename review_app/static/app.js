@@ -124,10 +124,17 @@
     var all = form.querySelector("[data-select-all]");
     var scope = form.querySelector("[data-scope-filter]");
     var counter = form.querySelector("[data-selected-count]");
+    // "Propose one decision for the ticked (N)": only ever the ticked rows, never "all matching".
+    var propose = form.querySelector("[data-propose-ticked]");
     function count() {
-      if (!counter) return;
       var ticked = items().filter(function (b) { return b.checked; }).length;
-      counter.textContent = scope && scope.checked ? "" : ticked ? "✓ " + ticked : "";
+      if (propose) {
+        propose.querySelector("[data-ticked-count]").textContent = ticked ? " (" + ticked + ")" : "";
+        propose.disabled = Boolean(scope && scope.checked);
+      }
+      if (!counter) return;
+      var text = counter.dataset.text ? counter.dataset.text.replace("__N__", ticked) : "✓ " + ticked;
+      counter.textContent = scope && scope.checked ? "" : ticked ? text : "";
     }
     if (all) all.addEventListener("change", function () {
       items().forEach(function (box) { box.checked = all.checked; });
@@ -135,5 +142,6 @@
     });
     if (scope) scope.addEventListener("change", count);
     document.addEventListener("change", function (e) { if (e.target.name === "item") count(); });
+    count();  // ticks the browser kept on "back" count too
   });
 })();
