@@ -9,16 +9,14 @@ calling :func:`propose`.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from review_app.extensions import db
 from review_app.justifications import service as justifications
 from review_app.requirements.models import Decision, Requirement
-from review_app.reviews import drafts, workflow
+from review_app.reviews import bulk_results, workflow
 from review_app.reviews.forms import GroupProposalForm
 from review_app.reviews.workflow import MAX_WORDING, Tests
 from review_app.validation import parse_id, parse_int
@@ -88,27 +86,5 @@ def propose(chosen: list[Requirement], form: GroupProposalForm, seen: dict[int, 
         new_wordings=new_wordings, seen_versions=seen)
     if outcome.done:  # one use of the standard justification, as on the requirement page
         justifications.count_use(parse_id(request.form.get("template", "")), outcome.done[0])
-    # Read before the commit expires them: afterwards each row would cost a query.
-    done = [_row(r) for r in outcome.done]
-    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Some of these requirements changed while the action ran; nothing was saved. "
-                "Try again."), "error")
-        return redirect(back, 303)
-    heading = ngettext("Proposed for %(num)d requirement.", "Proposed for %(num)d requirements.",
-                       len(done)) if done else None
-    if heading:
-        flash(heading, "success")
-    result = {"done": done, "skipped": skipped, "heading": heading, "back": back}
-    token = drafts.save(current_user.id, "bulk", result)
-    if token is None:  # without Redis, the result answers in place
-        return render_template("leads/bulk_result.html", outcome=workflow.BulkOutcome(
-            done=done, skipped=skipped), back=back, error=None, done_heading=heading)
-    return redirect(url_for("leads.bulk_result", token=token), 303)
-
-
-def _row(req: Requirement) -> dict[str, object]:
-    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
+    return bulk_results.finish(outcome, lambda n: ngettext(
+        "Proposed for %(num)d requirement.", "Proposed for %(num)d requirements.", n), back)
