@@ -186,6 +186,12 @@ def test_an_incomplete_form_saves_nothing_and_keeps_the_text(client, team, work)
     response = client.post(PROPOSE, data=selection_form(
         work["open"][:1], "revise", **{f"wording-{work['open'][0].id}": "ы" * 50_001}))
     assert response.status_code == 422 and "too long" in page_text(response)
+    # Every tick removed on the page: nothing to propose for, and the text is still there.
+    response = client.post(PROPOSE, data=selection_form(
+        [], item=[], justification="Мой длинный текст обоснования."))
+    assert response.status_code == 422
+    assert "tick at least one" in page_text(response)
+    assert "Мой длинный текст обоснования." in page_text(response)
     assert all(reload(r).state == State.UNREVIEWED for r in work["open"])
     assert not events(work["open"][0], Action.PROPOSE)
 

@@ -174,11 +174,13 @@ def selection_page():
 def propose_selection():
     """One proposal for each ticked requirement, through the workflow: each its own event,
     its version checked; those that cannot take it are listed with the reason."""
+    form = GroupProposalForm()
     try:
         rows, seen = _ticked()
     except selection.Refused as refusal:
-        return render_error(refusal.status, refusal.message)
-    form = GroupProposalForm()
+        # Nothing to list (every tick removed, or a malformed one), but what was typed stays.
+        return _render_selection([], {}, form=form, status=refusal.status,
+                                 error=refusal.message)
     if not form.validate():
         return _render_selection(rows, seen, form=form, status=422,
                                  error=_("Nothing was saved: check the marked fields."))
