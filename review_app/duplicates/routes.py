@@ -6,20 +6,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from review_app import permissions
 from review_app.duplicates import service
-from review_app.duplicates.forms import GroupProposalForm
 from review_app.duplicates.models import DuplicateGroup, DuplicateMember
 from review_app.errors import render_error
 from review_app.extensions import db
+from review_app.justifications import service as justifications
 from review_app.requirements.models import Decision, Requirement
-from review_app.reviews import drafts, workflow
-from review_app.reviews.workflow import MAX_WORDING, Tests
-from review_app.validation import parse_id, parse_int
+from review_app.reviews import selection, workflow
+from review_app.reviews.forms import GroupProposalForm
+from review_app.validation import parse_id
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
@@ -77,7 +75,8 @@ def _render_group(group: DuplicateGroup, members: list[Requirement], *,
         hidden=group.size - len(members), disagree=service.decisions_disagree(members),
         proposable={m.id for m in proposable},
         form=(form or GroupProposalForm(formdata=None)) if proposable else None,
-        error=error, decisions=list(Decision)), status
+        templates=justifications.choices_in({m.area_id for m in proposable}) if proposable
+        else [], error=error, decisions=list(Decision)), status
 
 
 @bp.post("/<int:group_id>/propose")
@@ -95,66 +94,24 @@ def propose(group_id: int):
                                     DuplicateMember.requirement_id == Requirement.id)
         .where(DuplicateMember.group_id == group.id))}
     visible = {m.id for m in members}
-    seen: dict[int, int] = {}
-    raw = request.form.getlist("item")
-    if len(raw) > workflow.MAX_BULK:
-        return _render_group(group, members, form=form, status=422, error=_(
-            "Select at most %(n)s requirements at a time.", n=workflow.MAX_BULK))
-    for item in raw:
-        text, _sep, version_text = item.partition(":")
-        ident, version = parse_id(text), parse_int(version_text, minimum=1)
-        if ident is None or version is None:
-            return _render_group(group, members, form=form, status=400, error=_(
-                "The selection is malformed (“%(value)s”).", value=item[:30]))
-        if ident not in by_id or ident not in visible:
-            # Not a member of this group, or in an area the person does not see: a forged
-            # request, refused whole (and audited), never skipped quietly.
-            permissions.log_denied(current_user, "propose-group", by_id.get(ident) or group)
-            abort(403)
-        seen[ident] = version
-    if not seen:
-        return _render_group(group, members, form=form, status=422,
-                             error=_("Nothing was saved: tick at least one requirement."))
-    decision = Decision(form.decision.data)
-    wordings = {}
-    if decision == Decision.REVISE:
-        for ident in seen:
-            wording = request.form.get(f"wording-{ident}", "")
-            if len(wording) > MAX_WORDING:
-                return _render_group(group, members, form=form, status=422, error=_(
-                    "The new wording is too long (at most %(n)d characters).", n=MAX_WORDING))
-            wordings[ident] = wording
-    chosen = [by_id[i] for i in sorted(seen, key=lambda i: by_id[i].code)]
-    outcome = workflow.propose_many(
-        chosen, current_user, decision=decision,
-        tests=Tests(legal=form.legal.data == "yes", necessary=form.necessary.data == "yes",
-                    business_friendly=form.business_friendly.data == "yes"),
-        justification=form.justification.data, deviation_reason=form.deviation_reason.data,
-        new_wordings=wordings, seen_versions=seen)
-    back = url_for("duplicates.group", group_id=group.id)
-    done = [_row(r) for r in outcome.done]
-    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
     try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Some of these requirements changed while the action ran; nothing was saved. "
-                "Try again."), "error")
-        return redirect(back, 303)
-    heading = ngettext("Proposed for %(num)d requirement.", "Proposed for %(num)d requirements.",
-                       len(done)) if done else None
-    if heading:
-        flash(heading, "success")
-    result = {"done": done, "skipped": skipped, "heading": heading, "back": back}
-    token = drafts.save(current_user.id, "bulk", result)
-    if token is None:  # without Redis, the result answers in place
-        return render_template("leads/bulk_result.html", outcome=workflow.BulkOutcome(
-            done=done, skipped=skipped), back=back, error=None, done_heading=heading)
-    return redirect(url_for("leads.bulk_result", token=token), 303)
-
-
-def _row(req: Requirement) -> dict[str, object]:
-    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
+        seen = selection.parse_items(request.form.getlist("item"))
+    except selection.Refused as refusal:
+        return _render_group(group, members, form=form, status=refusal.status,
+                             error=refusal.message)
+    forged = next((i for i in seen if i not in by_id or i not in visible), None)
+    if forged is not None:
+        # Not a member of this group, or in an area the person does not see: a forged
+        # request, refused whole (and audited), never skipped quietly.
+        permissions.log_denied(current_user, "propose-group", by_id.get(forged) or group)
+        abort(403)
+    chosen = [by_id[i] for i in sorted(seen, key=lambda i: by_id[i].code)]
+    try:
+        return selection.propose(chosen, form, seen,
+                                 back=url_for("duplicates.group", group_id=group.id))
+    except selection.Refused as refusal:
+        return _render_group(group, members, form=form, status=refusal.status,
+                             error=refusal.message)
 
 
 @bp.post("/rebuild")

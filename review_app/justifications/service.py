@@ -76,10 +76,18 @@ def manageable(user: User) -> list[JustificationTemplate]:
 def choices(req: Requirement) -> list[JustificationTemplate]:
     """What a reviewer is offered on ``req``: its area's and the national ones, in use, the
     area's first, most used first (the keys 1-9 go to the first nine)."""
+    return choices_in({req.area_id})
+
+
+def choices_in(area_ids: set[int]) -> list[JustificationTemplate]:
+    """What one proposal for requirements of ``area_ids`` is offered: as :func:`choices` for a
+    single area; the national ones only when they span several (an area's standard text is
+    not written for another area's requirements)."""
+    area_id = next(iter(area_ids)) if len(area_ids) == 1 else None
     return list(db.session.scalars(
         sa.select(JustificationTemplate)
         .where(JustificationTemplate.active,
-               sa.or_(JustificationTemplate.area_id == req.area_id,
+               sa.or_(JustificationTemplate.area_id == area_id,
                       JustificationTemplate.area_id.is_(None)))
         .order_by(JustificationTemplate.area_id.is_(None),
                   JustificationTemplate.usage_count.desc(), JustificationTemplate.id)

@@ -5,8 +5,6 @@ Thin views: they parse the request, call the workflow module, commit once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
@@ -23,7 +21,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
 from review_app import permissions
 from review_app.admin import service as admin_service  # the one writer of area settings
@@ -40,7 +37,7 @@ from review_app.requirements.queries import (
     bulk_assign_area_ids,
     issuing_bodies,
 )
-from review_app.reviews import drafts, workflow
+from review_app.reviews import bulk_results, drafts, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import costs as scm_costs
 from review_app.time import utcnow
@@ -184,47 +181,6 @@ def _selected(form_data, base_where: list, allowed_area_ids: set[int] | None,
     return rows, seen, None
 
 
-def _bulk_result(outcome: workflow.BulkOutcome, done_message: Callable[[int], str], back: str):
-    """Commit, then show what was done, one row each, and what was skipped, with why."""
-    # Read before the commit expires them: afterwards each row would cost a query.
-    done = [_row(r) for r in outcome.done]
-    skipped = [(_row(r), str(why)) for r, why in outcome.skipped]
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Some of these requirements changed while the action ran; nothing was saved. "
-                "Try again."), "error")
-        return redirect(back)
-    heading = done_message(len(done)) if done else None
-    if heading:
-        flash(heading, "success")
-    return _show_result({"done": done, "skipped": skipped, "heading": heading, "back": back})
-
-
-def _bulk_refused(error: str, back: str, status: int = 422):
-    """Nothing was changed: say why on the result page."""
-    db.session.rollback()
-    return _show_result({"error": str(error), "back": back}, status)
-
-
-def _show_result(result: dict, status: int = 200):
-    """Post/Redirect/Get: keep the result for this person and send them to it, so reloading
-    the page shows it again and does not send the bulk action a second time. Without Redis,
-    the result answers in place (with ``status``)."""
-    token = drafts.save(current_user.id, "bulk", result)
-    if token is None:
-        return _render_result(result), status
-    return redirect(url_for("leads.bulk_result", token=token), 303)
-
-
-def _render_result(result: dict) -> str:
-    outcome = workflow.BulkOutcome(done=result.get("done") or [],
-                                   skipped=[tuple(pair) for pair in result.get("skipped") or []])
-    return render_template("leads/bulk_result.html", outcome=outcome, back=result["back"],
-                           error=result.get("error"), done_heading=result.get("heading"))
-
-
 @bp.get("/bulk/<token>")
 @login_required
 def bulk_result(token: str):
@@ -234,11 +190,7 @@ def bulk_result(token: str):
         flash(_("That result is no longer kept; here is the list as it is now."), "info")
         return redirect(url_for("leads.queue") if permissions.can_use_queue(current_user)
                         else url_for("requirements.index"))
-    return _render_result(result)
-
-
-def _row(req: Requirement) -> dict[str, object]:
-    return {"id": req.id, "code": req.code, "title": req.title, "state": req.state.value}
+    return bulk_results.render(result)
 
 
 @bp.post("/queue/decide")
@@ -261,12 +213,12 @@ def decide_many():
     if error is None and len(comment) > workflow.MAX_TEXT:
         error = _("The text is too long (at most %(n)d characters).", n=workflow.MAX_TEXT)
     if error:
-        return _bulk_refused(error, back)
+        return bulk_results.refused(error, back)
     try:
         outcome = workflow.decide_many(rows, current_user, action=action, comment=comment,
                                        seen_versions=seen)
     except workflow.WorkflowError as exc:
-        return _bulk_refused(exc.message, back)
+        return bulk_results.refused(exc.message, back)
     if action == Action.APPROVE:
         def message(n: int) -> str:
             return ngettext("Approved %(num)d requirement.", "Approved %(num)d requirements.", n)
@@ -274,7 +226,7 @@ def decide_many():
         def message(n: int) -> str:
             return ngettext("Returned %(num)d requirement to the reviewers.",
                             "Returned %(num)d requirements to the reviewers.", n)
-    return _bulk_result(outcome, message, back)
+    return bulk_results.finish(outcome, message, back)
 
 
 @bp.post("/requirements/assign")
@@ -317,7 +269,7 @@ def assign_many():
         return ngettext("Assigned %(num)d requirement to %(name)s.",
                         "Assigned %(num)d requirements to %(name)s.", n,
                         name=assignee.display_name)
-    return _bulk_result(outcome, message, back)
+    return bulk_results.finish(outcome, message, back)
 
 
 # A reviewer's own work -----------------------------------------------------------------------

@@ -6,6 +6,10 @@ imports the renderer to answer a refused form with the page (never the other way
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,11 +35,12 @@ from review_app.requirements.queries import (
     issuing_bodies,
     visible_areas,
 )
-from review_app.reviews import drafts, lists, workflow
+from review_app.reviews import drafts, lists, selection, workflow
 from review_app.reviews.forms import (
     AssignForm,
     CommentForm,
     DecisionForm,
+    GroupProposalForm,
     ProposalForm,
     ReopenForm,
     ScmApproveForm,
@@ -45,6 +50,7 @@ from review_app.reviews.workflow import MAX_BULK
 from review_app.scm import compute as scm_compute
 from review_app.scm import panel as scm_panel
 from review_app.scm.costs import totals as scm_totals
+from review_app.urls import safe_next_url
 from review_app.validation import reports_own_filter_errors
 
 bp = Blueprint("requirements", __name__)
@@ -84,12 +90,105 @@ def index():
     # Filtered to one area, the form offers only the people who can take work there.
     assignees = (bulk_assignees(assign_area_ids, filters.area_id)
                  if can_bulk_assign and page and page.rows else [])
+    # The rows the person may propose on get a tick for "Propose one decision for the ticked";
+    # managers and observers, who propose nowhere, see the list as before.
+    # ``proposing_area_ids`` is ``can_propose`` for a whole page at once (asking per row
+    # rebuilt the person's memberships 50 times).
+    proposing_areas = permissions.proposing_area_ids(current_user)
+    open_states = workflow.ALLOWED_FROM[workflow.Action.PROPOSE]
+    proposable = {r.id for r in page.rows if r.area_id in proposing_areas
+                  and r.state in open_states} if page and proposing_areas else set()
     return render_template(
         "requirements/index.html", page=page, filters=filters, areas=areas, people=people,
+        can_propose=bool(proposable), proposable=proposable, proposing_areas=proposing_areas,
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
         sorts=listing.SORTS, args=request.args, can_bulk_assign=can_bulk_assign,
         assignees=assignees, max_bulk=MAX_BULK, cost_totals=cost_totals,
     ), status
+
+
+# One proposal for the rows ticked on the list ------------------------------------------------
+
+def _list_url(text: str | None) -> str:
+    """Back to the list the ticks came from, filters and page kept: only the list's own
+    relative address is accepted (see ``urls.safe_next_url``), anything else is its first page."""
+    index_url = url_for("requirements.index")
+    target = safe_next_url(text)
+    return target if target and urlsplit(target).path == index_url else index_url
+
+
+def _ticked() -> tuple[list[Requirement], dict[int, int]]:
+    """The requirements ticked on the list (``item`` = ``id:version``), in code order, and the
+    version each was ticked at.
+
+    :raise 403: the person proposes nowhere, or an id is unknown or outside the areas where
+        they propose (a forged request: refused whole, and audited).
+    :raise selection.Refused: 400 malformed, 422 too many or none.
+    """
+    areas = permissions.proposing_area_ids(current_user)
+    permissions.require(bool(areas), current_user, "propose-selection", "requirements")
+    values = request.form if request.method == "POST" else request.args
+    if values.get("scope") == "filter":
+        raise selection.Refused(422, _(
+            "One proposal is made for ticked requirements only: untick “Apply to all "
+            "matching requirements” and tick the ones to propose for."))
+    seen = selection.parse_items(values.getlist("item"))
+    ids = list(seen)
+    rows: list[Requirement] = []
+    for start in range(0, len(ids), 900):
+        rows += db.session.scalars(sa.select(Requirement).where(
+            Requirement.id.in_(ids[start:start + 900])).options(so.joinedload(Requirement.area)))
+    by_id = {r.id: r for r in rows}
+    forged = next((i for i in ids if i not in by_id or by_id[i].area_id not in areas), None)
+    if forged is not None:
+        permissions.log_denied(current_user, "propose-selection",
+                               by_id.get(forged) or "requirements")
+        abort(403)
+    return sorted(rows, key=lambda r: r.code), seen
+
+
+def _render_selection(rows: list[Requirement], seen: dict[int, int], *,
+                      form: GroupProposalForm | None = None, error: str | None = None,
+                      status: int = 200):
+    return render_template(
+        "requirements/selection.html", rows=rows, seen=seen,
+        form=form or GroupProposalForm(formdata=None), error=error,
+        back=_list_url(request.values.get("back")),
+        templates=justifications.choices_in({r.area_id for r in rows})), status
+
+
+@bp.route("/requirements/selection", methods=["GET", "POST"])
+@login_required
+def selection_page():
+    """The requirements ticked on the list, with one decision form for all of them (reached
+    by the list's "Propose one decision" button; GET takes the same ``item`` parameters)."""
+    try:
+        rows, seen = _ticked()
+    except selection.Refused as refusal:
+        return render_error(refusal.status, refusal.message)
+    return _render_selection(rows, seen)
+
+
+@bp.post("/requirements/selection/propose")
+@login_required
+def propose_selection():
+    """One proposal for each ticked requirement, through the workflow: each its own event,
+    its version checked; those that cannot take it are listed with the reason."""
+    form = GroupProposalForm()
+    try:
+        rows, seen = _ticked()
+    except selection.Refused as refusal:
+        # Nothing to list (every tick removed, or a malformed one), but what was typed stays.
+        return _render_selection([], {}, form=form, status=refusal.status,
+                                 error=refusal.message)
+    if not form.validate():
+        return _render_selection(rows, seen, form=form, status=422,
+                                 error=_("Nothing was saved: check the marked fields."))
+    try:
+        return selection.propose(rows, form, seen, back=_list_url(request.form.get("back")))
+    except selection.Refused as refusal:
+        return _render_selection(rows, seen, form=form, status=refusal.status,
+                                 error=refusal.message)
 
 
 def load_requirement(requirement_id: int) -> Requirement:

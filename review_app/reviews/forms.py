@@ -34,7 +34,10 @@ class VersionedForm(AppForm):
                            validators=[InputRequired(), NumberRange(min=1, max=2**31)])
 
 
-class ProposalForm(VersionedForm):
+class DecisionFields(AppForm):
+    """The decision part of every proposal (``reviews/_decision_fields.html`` draws it): the
+    three tests, the decision, the justification and why it departs from the tests."""
+
     legal = RadioField(_l("Is it legal?"), choices=YES_NO,
                        description=_l("It rests on a law that gives the power to impose it."),
                        validators=[InputRequired(_l("Answer this question."))])
@@ -50,10 +53,25 @@ class ProposalForm(VersionedForm):
                           validators=[InputRequired(_l("Choose cancel, revise or keep."))])
     justification = TextAreaField(_l("Justification"), validators=[
         DataRequired(_l("Explain the decision.")), Length(max=MAX_TEXT)])
-    new_wording = TextAreaField(_l("Proposed new wording"),
-                                validators=[Optional(), Length(max=MAX_WORDING)])
     deviation_reason = TextAreaField(_l("Why the decision differs from what the tests suggest"),
                                      validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+class ProposalForm(VersionedForm, DecisionFields):
+    """One requirement's proposal (its page, review mode): the version seen and, for revise,
+    the new wording beside the decision."""
+
+    new_wording = TextAreaField(_l("Proposed new wording"),
+                                validators=[Optional(), Length(max=MAX_WORDING)])
+
+
+class GroupProposalForm(DecisionFields):
+    """One proposal for several requirements (a duplicate group, the rows ticked on the list).
+
+    Only the shared part: the ticked items (``item`` = ``id:version``, the version the person
+    saw) and, for revise, each item's wording (``wording-<id>``) are read beside it, by
+    ``reviews.selection``.
+    """
 
 
 class DecisionForm(VersionedForm):

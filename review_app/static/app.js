@@ -90,6 +90,8 @@
   var target = document.getElementById("wording-preview");
 
   function preview() {
+    // One proposal for several requirements has a wording per item and no preview.
+    if (!newWording || !target || !current) return;
     if (wording.hidden || !newWording.value.trim()) { target.textContent = ""; return; }
     var ops = group(diff(tokens(current.textContent), tokens(newWording.value)));
     target.textContent = "";
@@ -104,7 +106,7 @@
 
   form.addEventListener("change", update);
   var timer;
-  newWording.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 200); });
+  if (newWording) newWording.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 200); });
   update();
 })();
 
@@ -122,10 +124,17 @@
     var all = form.querySelector("[data-select-all]");
     var scope = form.querySelector("[data-scope-filter]");
     var counter = form.querySelector("[data-selected-count]");
+    // "Propose one decision for the ticked (N)": only ever the ticked rows, never "all matching".
+    var propose = form.querySelector("[data-propose-ticked]");
     function count() {
-      if (!counter) return;
       var ticked = items().filter(function (b) { return b.checked; }).length;
-      counter.textContent = scope && scope.checked ? "" : ticked ? "✓ " + ticked : "";
+      if (propose) {
+        propose.querySelector("[data-ticked-count]").textContent = ticked ? " (" + ticked + ")" : "";
+        propose.disabled = Boolean(scope && scope.checked);
+      }
+      if (!counter) return;
+      var text = counter.dataset.text ? counter.dataset.text.replace("__N__", ticked) : "✓ " + ticked;
+      counter.textContent = scope && scope.checked ? "" : ticked ? text : "";
     }
     if (all) all.addEventListener("change", function () {
       items().forEach(function (box) { box.checked = all.checked; });
@@ -133,5 +142,6 @@
     });
     if (scope) scope.addEventListener("change", count);
     document.addEventListener("change", function (e) { if (e.target.name === "item") count(); });
+    count();  // ticks the browser kept on "back" count too
   });
 })();
