@@ -35,17 +35,21 @@ def main() -> None:
     from review_app import create_app
 
     app = create_app({"WTF_CSRF_ENABLED": False})
-    reviewer, lead = app.test_client(), app.test_client()
-    for client, email in ((reviewer, "reviewer01a@demo.kz"), (lead, "lead01@demo.kz")):
+    reviewer, lead, manager = app.test_client(), app.test_client(), app.test_client()
+    for client, email in ((reviewer, "reviewer01a@demo.kz"), (lead, "lead01@demo.kz"),
+                          (manager, "manager@demo.kz")):
         assert client.post("/login", data={"email": email, "password": "demo12345"}
                            ).status_code == 302
     html = reviewer.get("/requirements/?area=01").get_data(as_text=True)
     req_id = re.findall(r'href="/requirements/(\d+)', html)[0]
     pages = {"list": (reviewer, "/requirements/?area=01&q=пожар"),
              "list_unfiltered": (reviewer, "/requirements/"),
+             # what bench/load.py's reviewers open before each proposal
+             "list_unreviewed": (reviewer, "/requirements/?area=01&state=unreviewed"),
              "requirement": (reviewer, f"/requirements/{req_id}"),
              "my_work": (reviewer, "/my-work"),
              "queue": (lead, "/queue"),
+             "summaries": (manager, "/summaries/"),
              "login_page": (app.test_client(), "/login")}
     result = {}
     for name, (client, url) in pages.items():
