@@ -135,13 +135,17 @@ class Client:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 text = response.read().decode("utf-8", "replace")
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.HTTPException, OSError) as exc:
+                # A timeout is an error too (it used to end the person's thread unseen, and a
+                # proposal saved after it showed up only as "unexpected" in the check).
                 with self.stats.lock:
                     self.stats.answered += 1
                 self.conn.close()
                 self.conn = None
-                if attempt == 2 or method != "GET":
-                    self.stats.error(f"{name}: connection lost")
+                lost = isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError,
+                                        BrokenPipeError))
+                if attempt == 2 or method != "GET" or not lost:
+                    self.stats.error(f"{name}: {'connection lost' if lost else repr(exc)}")
                     return 0, "", {}
                 continue
             elapsed = time.perf_counter() - started
