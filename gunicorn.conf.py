@@ -14,6 +14,8 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# gevent only: how many requests one worker serves at once (keep it within the database pool)
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 # The TLS proxy in front buffers slow clients; a request running longer than this is killed
 # (imports of large files are handed to the RQ workers, not done in the request).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))

@@ -44,10 +44,13 @@ def main() -> None:
     req_id = re.findall(r'href="/requirements/(\d+)', html)[0]
     pages = {"list": (reviewer, "/requirements/?area=01&q=пожар"),
              "list_unfiltered": (reviewer, "/requirements/"),
+             # what bench/load.py's reviewers open before each proposal
+             "list_unreviewed": (reviewer, "/requirements/?area=01&state=unreviewed"),
              "requirement": (reviewer, f"/requirements/{req_id}"),
              "my_work": (reviewer, "/my-work"),
              "queue": (lead, "/queue"),
              "dashboard": (manager, "/dashboard"),
+             "summaries": (manager, "/summaries/"),
              "login_page": (app.test_client(), "/login")}
     result = {}
     for name, (client, url) in pages.items():

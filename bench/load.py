@@ -1,12 +1,12 @@
 """Load scenario: many reviewers, leads, managers and an admin at once, over HTTP on loopback.
 
     python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/load \\
-        --redis-url redis://127.0.0.1:6380/4 [--think 10,60] [--duration 180]
+        --redis-url redis://127.0.0.1:6380/4 [--think 10,60] [--ramp 60] [--duration 180]
 
 The database must be migrated and seeded (``flask seed-demo``); the script adds the reviewer
 accounts it needs (``load-rNNN@bench.kz``, password ``demo12345``), starts gunicorn with
 ``gunicorn.conf.py`` (``--web-workers``, ``--worker-class``, ``--threads``) and ``--rq-workers``
-``python -m workers``, and runs for ``--duration`` seconds:
+``python -m workers``, and runs:
 
 * ``--reviewers`` reviewers (300): list their area, open an unreviewed requirement, read it
   (think time, uniform in ``--think``), propose; now and then look at My work. Each reviewer
@@ -15,9 +15,25 @@ accounts it needs (``load-rNNN@bench.kz``, password ``demo12345``), starts gunic
 * ``--managers`` managers (2): ask for a summary (an area's XLSX, or all areas' CSV), look
   at the summaries page, think.
 * one admin imports ``--import-rows`` (10,000) new requirements from CSV through the web
-  pages (upload, preview by a worker, confirm) a few seconds in.
+  pages (upload, preview by a worker, confirm) a few seconds into the measured window.
 
-``--think 0`` removes the think time: the ceiling of requests per second.
+**Signing in.** People arrive over ``--ramp`` seconds (each at a random moment in it), sign in
+and start working at once, as a morning does. Sign-in is deliberately expensive (scrypt, ~50-100
+ms of CPU each), so it is reported on its own (``sign_in``: latency of each sign-in POST)
+and kept out of the page figures: requests/s, the per-page p50/p95 and ``p95_ms_all_pages``
+cover only the ``--duration`` seconds that follow the ramp (requests started in that window).
+Errors count over the whole run.
+
+``--think 0`` removes the think time: the ceiling of requests per second. Then the figures
+also say how much of the machine's CPU went to the load generator itself (it shares the
+cores with the server), to gunicorn, to the RQ workers and to this database's PostgreSQL
+backends during the measured window (``cpu_share``: CPU seconds / (window x cores)).
+
+**Worker models.** ``--variants sync:5,gthread:3x4,gevent:3x16`` runs the scenario once per
+variant, back to back (class:workers[xthreads, or greenlets per worker for gevent]), each on a
+fresh copy of ``--template-db`` (``createdb -T``; the database in ``--database-url`` is dropped
+and made again, so it must be a throw-away one), and prints one JSON line per variant and a
+table at the end. Without ``--variants`` it runs once with ``--worker-class`` etc.
 
 Afterwards it checks the database: every proposal the clients saw succeed is there exactly
 once, no requirement has two events of one version, every approved requirement has one approval
@@ -57,14 +73,20 @@ PASSWORD = "demo12345"
 JUSTIFICATION = "Требование не основано на законе и дублирует норму Кодекса."
 
 
+#: Requests kept out of the page figures: signing in is measured on its own.
+SIGN_IN = ("login_page", "sign_in")
+
+
 class Stats:
-    def __init__(self) -> None:
+    def __init__(self, window_start: float, deadline: float) -> None:
         self.lock = threading.Lock()
-        #: Set when everyone has signed in: the measured run starts (sessions last a working
-        #: day; 300 people do not all sign in within the same minute).
-        self.go = threading.Event()
-        self.deadline = 0.0
+        #: The measured window (time.monotonic()): after the ramp of arrivals, to the deadline.
+        self.window_start, self.deadline = window_start, deadline
+        #: Seconds per request, by page: requests started in the measured window only.
         self.times: dict[str, list[float]] = defaultdict(list)
+        #: Seconds per request while signing in (the whole ramp), by step.
+        self.sign_in: dict[str, list[float]] = defaultdict(list)
+        self.before_window = 0
         self.errors: list[str] = []
         self.proposed: dict[int, int] = {}  # requirement id -> reviewer user id
         self.approve_sent = 0
@@ -74,9 +96,14 @@ class Stats:
         with self.lock:
             return self.sent - self.answered
 
-    def record(self, name: str, seconds: float) -> None:
+    def record(self, name: str, started: float, seconds: float) -> None:
         with self.lock:
-            self.times[name].append(seconds)
+            if name in SIGN_IN:
+                self.sign_in[name].append(seconds)
+            elif started >= self.window_start:
+                self.times[name].append(seconds)
+            else:
+                self.before_window += 1
 
     def error(self, text: str) -> None:
         with self.lock:
@@ -101,26 +128,31 @@ class Client:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             started = time.perf_counter()
+            started_at = time.monotonic()
             with self.stats.lock:
                 self.stats.sent += 1
             try:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 text = response.read().decode("utf-8", "replace")
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.HTTPException, OSError) as exc:
+                # A timeout is an error too (it used to end the person's thread unseen, and a
+                # proposal saved after it showed up only as "unexpected" in the check).
                 with self.stats.lock:
                     self.stats.answered += 1
                 self.conn.close()
                 self.conn = None
-                if attempt == 2 or method != "GET":
-                    self.stats.error(f"{name}: connection lost")
+                lost = isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError,
+                                        BrokenPipeError))
+                if attempt == 2 or method != "GET" or not lost:
+                    self.stats.error(f"{name}: {'connection lost' if lost else repr(exc)}")
                     return 0, "", {}
                 continue
             elapsed = time.perf_counter() - started
             with self.stats.lock:
                 self.stats.answered += 1
             break
-        self.stats.record(name, elapsed)
+        self.stats.record(name, started_at, elapsed)
         for header in response.headers.get_all("Set-Cookie") or []:
             for key, morsel in SimpleCookie(header).items():
                 self.cookies[key] = morsel.value
@@ -157,14 +189,18 @@ def think(rng: random.Random, span: tuple[float, float], deadline: float) -> boo
     return True
 
 
-def reviewer(port, stats, email, user_id, area_code, todo, span, deadline, seed):
+def arrive(rng: random.Random, stats: Stats, c: Client, email: str) -> bool:
+    """Come in at a random moment of the ramp and sign in; False if that failed."""
+    time.sleep(max(0.0, rng.uniform(0, stats.window_start - time.monotonic())))
+    return c.sign_in(email)
+
+
+def reviewer(port, stats, email, user_id, area_code, todo, span, seed):
     rng = random.Random(seed)
     c = Client(port, stats)
-    if not c.sign_in(email):
+    if not arrive(rng, stats, c, email):
         return
-    stats.go.wait()
     deadline = stats.deadline
-    time.sleep(rng.uniform(0, min(10, span[1])))  # not all in step
     while time.monotonic() < deadline and todo:
         c.get("list", f"/requirements/?area={area_code}&state=unreviewed")
         req_id = todo.pop()
@@ -186,12 +222,11 @@ def reviewer(port, stats, email, user_id, area_code, todo, span, deadline, seed)
             c.get("my_work", "/my-work")
 
 
-def lead(port, stats, email, span, deadline, seed):
+def lead(port, stats, email, span, seed):
     rng = random.Random(seed)
     c = Client(port, stats)
-    if not c.sign_in(email):
+    if not arrive(rng, stats, c, email):
         return
-    stats.go.wait()
     deadline = stats.deadline
     while time.monotonic() < deadline:
         _, html, _ = c.get("queue", "/queue")
@@ -210,12 +245,11 @@ def lead(port, stats, email, span, deadline, seed):
             return
 
 
-def manager(port, stats, email, codes, span, deadline, seed):
+def manager(port, stats, email, codes, span, seed):
     rng = random.Random(seed)
     c = Client(port, stats)
-    if not c.sign_in(email):
+    if not arrive(rng, stats, c, email):
         return
-    stats.go.wait()
     deadline = stats.deadline
     while time.monotonic() < deadline:
         _, html, _ = c.get("summaries", "/summaries/")
@@ -227,13 +261,12 @@ def manager(port, stats, email, codes, span, deadline, seed):
         c.get("summaries", "/summaries/")
 
 
-def admin_import(port, stats, path: Path, deadline, result: dict):
+def admin_import(port, stats, path: Path, result: dict):
     c = Client(port, stats)
     if not c.sign_in("admin@demo.kz"):
         return
-    stats.go.wait()
     deadline = stats.deadline
-    time.sleep(5)
+    time.sleep(max(0.0, stats.window_start + 5 - time.monotonic()))  # in the measured window
     _, html, _ = c.get("import_page", "/admin/imports/")
     boundary = uuid.uuid4().hex
     body = io.BytesIO()
@@ -390,6 +423,9 @@ def start_server(args, env) -> tuple[subprocess.Popen, list[subprocess.Popen], i
     web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}",
                "GUNICORN_WORKERS": str(args.web_workers),
                "GUNICORN_WORKER_CLASS": args.worker_class, "GUNICORN_THREADS": str(args.threads),
+               # gevent: --threads is the greenlets a worker serves at once
+               "GUNICORN_WORKER_CONNECTIONS": str(args.threads if args.worker_class == "gevent"
+                                                  else 1000),
                "GUNICORN_LOGLEVEL": "warning", "LOG_LEVEL": "WARNING"}
     web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
                            cwd=ROOT, env=web_env, start_new_session=True)
@@ -417,24 +453,81 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--redis-url", required=True)
-    parser.add_argument("--duration", type=float, default=180)
-    parser.add_argument("--think", default="10,60", help="min,max seconds; 0 for none")
-    parser.add_argument("--reviewers", type=int, default=300)
-    parser.add_argument("--leads", type=int, default=10)
-    parser.add_argument("--managers", type=int, default=2)
-    parser.add_argument("--import-rows", type=int, default=10_000)
-    parser.add_argument("--web-workers", type=int, default=5)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rq-workers", type=int, default=2)
-    args = parser.parse_args()
-    span = (0.0, 0.0) if args.think == "0" else tuple(float(x) for x in args.think.split(","))
+# CPU accounting (Linux /proc): who used the cores during the measured window -----------------
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> tuple[int, float] | None:
+    """(process group, CPU seconds so far) of ``pid``, or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _cpu_by_pid(groups: set[int], pids: set[int]) -> dict[int, tuple[int, float]]:
+    """CPU seconds of every process in ``groups`` (gunicorn's, each RQ worker's) and of the
+    ``pids`` (PostgreSQL backends)."""
+    seen = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            found = _cpu_of(int(entry))
+            if found and (found[0] in groups or int(entry) in pids):
+                seen[int(entry)] = found
+    return seen
+
+
+def _backend_pids(database_url: str) -> set[int]:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    try:
+        with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"),
+                             autocommit=True) as conn:
+            return {pid for (pid,) in conn.execute(
+                "select pid from pg_stat_activity where datname = %s and pid <> "
+                "pg_backend_pid()", (name,))}
+    except psycopg.Error:
+        return set()
+
+
+class CpuMeter:
+    """CPU seconds spent in the measured window by this process (the load generator), the
+    gunicorn processes, the RQ workers and this database's PostgreSQL backends (those that
+    exist at both ends of the window: the pool keeps them)."""
+
+    def __init__(self, web: subprocess.Popen, workers: list[subprocess.Popen], url: str):
+        self.web, self.workers, self.url = web.pid, {w.pid for w in workers}, url
+
+    def start(self) -> None:
+        self.wall, self.own = time.monotonic(), time.process_time()
+        self.pg = _backend_pids(self.url)
+        self.before = _cpu_by_pid({self.web, *self.workers}, self.pg)
+
+    def stop(self) -> dict:
+        own = time.process_time() - self.own
+        wall = time.monotonic() - self.wall
+        after = _cpu_by_pid({self.web, *self.workers}, self.pg | _backend_pids(self.url))
+        used = defaultdict(float)
+        for pid, (group, seconds) in after.items():
+            start = self.before.get(pid, (group, 0.0 if group in (self.web, *self.workers)
+                                          else None))[1]
+            if start is None:
+                continue  # a backend that appeared during the window: its start is unknown
+            kind = ("web" if group == self.web else "rq_workers" if group in self.workers
+                    else "postgres")
+            used[kind] += seconds - start
+        used["load_generator"] = own
+        cores = os.cpu_count() or 1
+        return {"cores": cores, "window_s": round(wall, 1),
+                **{kind: round(seconds / (wall * cores), 3) for kind, seconds in used.items()},
+                "cpu_seconds": {kind: round(v, 1) for kind, v in used.items()}}
+
+
+def run(args, span: tuple[float, float]) -> dict:
+    """The scenario once, with ``args.worker_class`` etc.; its figures and database check."""
     env = {**os.environ, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
            "FLASK_APP": "wsgi"}
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
@@ -452,41 +545,32 @@ def main() -> None:
                  body="Министерство", seed=7)
 
     web, workers, port = start_server(args, env)
-    stats = Stats()
+    meter = CpuMeter(web, workers, args.database_url)
+    ramp_start = time.monotonic()
+    stats = Stats(ramp_start + args.ramp, ramp_start + args.ramp + args.duration)
     import_result: dict = {}
     started_at = utcnow()
-    deadline = time.monotonic() + 3600  # replaced when everyone has signed in
     threads = [threading.Thread(target=reviewer, args=(port, stats, email, uid, code, share,
-                                                       span, deadline, i), daemon=True)
+                                                       span, i), daemon=True)
                for i, (email, uid, code, share) in enumerate(people)]
     threads += [threading.Thread(target=lead, args=(port, stats, f"lead{n:02d}@demo.kz", span,
-                                                    deadline, 1000 + n), daemon=True)
+                                                    1000 + n), daemon=True)
                 for n in range(1, args.leads + 1)]
     threads += [threading.Thread(target=manager, args=(port, stats, email, codes, span,
-                                                       deadline, 2000 + n), daemon=True)
+                                                       2000 + n), daemon=True)
                 for n, email in enumerate(["manager@demo.kz", "admin@demo.kz"][:args.managers])]
     if args.import_rows:
         threads.append(threading.Thread(target=admin_import, args=(
-            port, stats, import_path, deadline, import_result), daemon=True))
-    signing_in = time.monotonic()
+            port, stats, import_path, import_result), daemon=True))
     for t in threads:
         t.start()
-    while True:  # everyone signs in first (bounded): the run is measured from then on
-        with stats.lock:
-            signed = len(stats.times["sign_in"])
-        if signed >= len(threads) or time.monotonic() - signing_in > 300:
-            break
-        time.sleep(0.5)
-    sign_in_s = time.monotonic() - signing_in
-    with stats.lock:
-        stats.sign_in_times = stats.times.pop("sign_in", [])
-        stats.times.pop("login_page", None)
-    started = time.monotonic()
-    stats.deadline = deadline = started + args.duration
-    stats.go.set()
+    time.sleep(max(0.0, stats.window_start - time.monotonic()))
+    meter.start()
+    time.sleep(max(0.0, stats.deadline - time.monotonic()))
+    cpu = meter.stop()
+    elapsed = time.monotonic() - stats.window_start
     for t in threads:
-        t.join(timeout=max(1, deadline + 150 - time.monotonic()))
-    elapsed = time.monotonic() - started
+        t.join(timeout=max(1, stats.deadline + 150 - time.monotonic()))
     try:
         metrics = {}
         token_env = os.environ.get("METRICS_TOKEN")
@@ -498,28 +582,106 @@ def main() -> None:
         stop(web)
         for w in workers:
             stop(w)
-    all_times = [t for name, ts in stats.times.items() for t in ts
-                 if name not in ("import_upload",)]
-    pages = {name: {"n": len(ts), "p50_ms": round(statistics.median(ts) * 1000, 1),
+    measured = {name: ts for name, ts in stats.times.items()
+                if name not in ("import_upload", "import_status")}
+    all_times = [t for ts in measured.values() for t in ts]
+    pages = {name: {"n": len(ts), "per_s": round(len(ts) / elapsed, 1),
+                    "p50_ms": round(statistics.median(ts) * 1000, 1),
                     "p95_ms": round(percentile(ts, 95) * 1000, 1)}
              for name, ts in sorted(stats.times.items())}
-    result = {
-        "benchmark": "load", "think_s": list(span), "duration_s": round(elapsed, 1),
+    sign_ins = stats.sign_in["sign_in"]
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    return {
+        "benchmark": "load", "think_s": list(span), "ramp_s": args.ramp,
+        "duration_s": round(elapsed, 1),
         "reviewers": len(people), "leads": args.leads, "managers": args.managers,
         "web": {"workers": args.web_workers, "class": args.worker_class,
                 "threads": args.threads}, "rq_workers": args.rq_workers,
         "requests": len(all_times), "requests_per_s": round(len(all_times) / elapsed, 1),
+        "requests_during_ramp": stats.before_window,
         "responses_not_received_before_the_end": stats.in_flight(),
         "p95_ms_all_pages": round(percentile(all_times, 95) * 1000, 1) if all_times else None,
         "errors": len(stats.errors), "error_samples": stats.errors[:10], "pages": pages,
         "import": import_result.get("seconds"), "approvals_sent": stats.approve_sent,
-        "sign_in_phase": {"seconds": round(sign_in_s, 1), "n": len(stats.sign_in_times),
-                          "p95_ms": round(percentile(stats.sign_in_times, 95) * 1000, 1)
-                          if stats.sign_in_times else None},
+        "sign_in": {"signed_in": len(sign_ins), "people": len(threads),
+                    "p50_ms": round(statistics.median(sign_ins) * 1000, 1) if sign_ins else None,
+                    "p95_ms": round(percentile(sign_ins, 95) * 1000, 1) if sign_ins else None},
+        "cpu_share": cpu,
         "database_check": check_database(app, started_at, stats, import_result),
-        "machine": "2 cores shared with other engineers' work during the run",
+        "load_average_at_end": load,
+        "machine": f"{os.cpu_count()} cores, shared with other work during the run",
     }
-    print(json.dumps(result, ensure_ascii=False))
+
+
+def parse_variant(text: str) -> tuple[str, int, int]:
+    """``gthread:3x4`` -> ("gthread", 3 workers, 4 threads); ``sync:5`` -> ("sync", 5, 1)."""
+    kind, _, size = text.partition(":")
+    workers, _, threads = size.partition("x")
+    return kind, int(workers or 5), int(threads or 1)
+
+
+def fresh_database(url: str, template: str) -> None:
+    """Make the throw-away database in ``url`` again as a copy of ``template``."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    server = url.rsplit("/", 1)[0].replace("postgresql+psycopg", "postgresql") + "/postgres"
+    if name == template:
+        raise SystemExit("--template-db must differ from the database being run on")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" template "{template}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--duration", type=float, default=180,
+                        help="seconds measured, after the ramp")
+    parser.add_argument("--ramp", type=float, default=60,
+                        help="seconds over which people arrive and sign in")
+    parser.add_argument("--think", default="10,60", help="min,max seconds; 0 for none")
+    parser.add_argument("--reviewers", type=int, default=300)
+    parser.add_argument("--leads", type=int, default=10)
+    parser.add_argument("--managers", type=int, default=2)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--web-workers", type=int, default=5)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (gthread), greenlets per worker (gevent)")
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--variants", default="",
+                        help="e.g. sync:5,gthread:3x2,gthread:3x4,gthread:3x8,gevent:3x16")
+    parser.add_argument("--template-db", default="",
+                        help="with --variants: each run starts on a fresh copy of this database")
+    args = parser.parse_args()
+    span = (0.0, 0.0) if args.think == "0" else tuple(float(x) for x in args.think.split(","))
+    if not args.variants:
+        print(json.dumps(run(args, span), ensure_ascii=False))
+        return
+    if not args.template_db:
+        parser.error("--variants needs --template-db (each run starts on the same data)")
+    rows = []
+    for text in args.variants.split(","):
+        args.worker_class, args.web_workers, args.threads = parse_variant(text)
+        fresh_database(args.database_url, args.template_db)
+        result = run(args, span)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+        check = result["database_check"]
+        rows.append((text, result["requests_per_s"], result["p95_ms_all_pages"],
+                     result["errors"], check["lost_proposals"] + check["unexpected_proposals"]
+                     + check["doubled_approvals"] + check["events_with_a_doubled_version"],
+                     result["cpu_share"].get("load_generator"),
+                     " ".join(result["load_average_at_end"])))
+        time.sleep(5)
+    print(f"{'variant':<14}{'req/s':>8}{'p95 ms':>9}{'errors':>8}{'lost+dup':>10}"
+          f"{'loadgen':>9}  load average", file=sys.stderr)
+    for row in rows:
+        print(f"{row[0]:<14}{row[1]:>8}{row[2]!s:>9}{row[3]:>8}{row[4]:>10}{row[5]!s:>9}  "
+              f"{row[6]}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         security,
         summaries,
         validation,
+        widgets,
     )
 
     observability.init_app(app)  # first: logs and the request id for everything after
@@ -61,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=os.path.join(
         os.path.dirname(__file__), "..", "migrations"))
     extensions.csrf.init_app(app)
+    widgets.install()
     database.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

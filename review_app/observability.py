@@ -264,6 +264,16 @@ def _may_read_metrics(app: Flask) -> bool:
     return permissions.can_view_metrics(current_user)
 
 
+def _user_id() -> int | None:
+    """The signed-in user's id for the log line, without loading the user again: after a view
+    commits, the user row is expired, and reading ``.id`` cost every POST one more query."""
+    user = current_user._get_current_object() if current_user else None
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
+
+
 # --- wiring --------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
@@ -288,7 +298,7 @@ def init_app(app: Flask) -> None:
         m.responses.labels(request.method, endpoint, str(response.status_code)).inc()
         response.headers["X-Request-ID"] = g.request_id
         if endpoint != "static":
-            user = getattr(current_user, "id", None) if current_user else None
+            user = _user_id()
             log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
                      seconds * 1000, extra={"method": request.method, "path": request.path,
                                             "endpoint": endpoint,

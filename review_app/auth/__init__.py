@@ -20,10 +20,19 @@ def load_user(user_id: str) -> User | None:
     ident = parse_id(text)
     if ident is None or not nonce:
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == ident)
-                             .options(so.joinedload(User.memberships)))
-    if user is None or user.session_nonce != nonce or not user.active:
+    # lazy: the notifications package imports the workflow, which imports this package
+    from review_app.notifications import service as notifications
+
+    # The bell's unread count comes along (a subquery), so a page asks no second query for it.
+    row = db.session.execute(
+        sa.select(User, notifications.unread_count_sql(User.id)).where(User.id == ident)
+        .options(so.joinedload(User.memberships))).unique().first()
+    if row is None:
         return None
+    user, unread = row
+    if user.session_nonce != nonce or not user.active:
+        return None
+    notifications.remember_unread(user.id, unread)
     return user
 
 

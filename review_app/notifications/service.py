@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import g, has_app_context
 
 from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
@@ -32,6 +33,7 @@ def _add(user_ids: Iterable[int | None], kind: NotificationKind, *, actor_id: in
              **fields}
             for user_id in dict.fromkeys(user_ids) if user_id and user_id != actor_id]
     if rows:
+        _forget_unread()
         db.session.execute(sa.insert(Notification), rows)
 
 
@@ -83,9 +85,30 @@ def import_finished(batch_id: int, *people: int | None) -> None:
 
 # Reading ------------------------------------------------------------------------------------
 
+def unread_count_sql(user_id: sa.ColumnElement[int] | int) -> sa.ScalarSelect[int]:
+    """The bell's figure as SQL: what the sign-in check loads beside the user (one query)."""
+    return (sa.select(sa.func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .scalar_subquery())
+
+
+def remember_unread(user_id: int, count: int) -> None:
+    """The request's unread count of ``user_id``, loaded with the user (``auth.load_user``):
+    the bell on every page then costs no query of its own."""
+    g.unread_notifications = (user_id, count)
+
+
+def _forget_unread() -> None:
+    """Notifications were written in this request: the bell counts afresh."""
+    if has_app_context():
+        g.pop("unread_notifications", None)
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    known = g.get("unread_notifications") if has_app_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
+    return db.session.scalar(sa.select(unread_count_sql(user.id))) or 0
 
 
 def latest(user: User, limit: int = LIST_LIMIT) -> list[Notification]:
@@ -102,6 +125,7 @@ def mark_read(user: User, notifications: list[Notification]) -> None:
     """Seen: the shown notifications are read now; old read ones are dropped."""
     ids = [n.id for n in notifications if n.read_at is None]
     now = utcnow()
+    _forget_unread()
     if ids:
         db.session.execute(sa.update(Notification)
                            .where(Notification.user_id == user.id, Notification.id.in_(ids))

@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from review_app.reviews import badges
+from review_app.reviews.badges import decision_badge, state_badge, yes_no
 from review_app.reviews.diff import word_diff
 from review_app.reviews.lists import detail_url, review_url
 from review_app.reviews.workflow import action_past, decision_label, state_label
@@ -15,4 +17,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(state_label=state_label, decision_label=decision_label,
                                  action_past=action_past, word_diff=word_diff,
-                                 detail_url=detail_url, review_url=review_url)
+                                 detail_url=detail_url, review_url=review_url,
+                                 state_badge=state_badge, decision_badge=decision_badge,
+                                 yes_no=yes_no, badges=badges)

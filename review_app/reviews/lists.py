@@ -118,14 +118,36 @@ def from_request() -> Origin | None:
     return usable(parse(request.values.get("from")), current_user)
 
 
+#: Stands for the id while a list page's link pattern is built once (``_detail_pattern``).
+_ID_MARK = 2147483647
+
+
 def detail_url(requirement_id: int, origin: Origin | None = None, **extra: Any) -> str:
     """A requirement's page, carrying the list it is opened from (the current list page's
     when not given) so that its forms can go on to the next item."""
     if origin is None and has_request_context():
+        if not extra:  # a list page's rows: two links each, built from one pattern
+            head, tail = _detail_pattern()
+            return f"{head}{int(requirement_id)}{tail}"
         origin = origin_from(request.endpoint, request.args)
     if origin is not None:
         extra["from"] = origin.token
     return url_for("requirements.detail", requirement_id=requirement_id, **extra)
+
+
+def _detail_pattern() -> tuple[str, str]:
+    """What comes before and after the id in the current list page's requirement links,
+    made by ``url_for`` once per request: a 50-row page asked it 100 times (~4 ms of a list
+    page's ~20 ms of CPU)."""
+    this = request._get_current_object()  # g may outlive one request (an app context held)
+    memo = g.get("detail_url_pattern")
+    if memo is None or memo[0] is not this:
+        origin = origin_from(request.endpoint, request.args)
+        url = url_for("requirements.detail", requirement_id=_ID_MARK,
+                      **({"from": origin.token} if origin is not None else {}))
+        path, mark, query = url.partition("?")
+        memo = g.detail_url_pattern = (this, (path.removesuffix(str(_ID_MARK)), mark + query))
+    return memo[1]
 
 
 def review_url(origin: Origin | None = None, **extra: Any) -> str:
