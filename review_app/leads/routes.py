@@ -29,6 +29,7 @@ from review_app import keyset, permissions
 from review_app.admin import service as admin_service  # the one writer of area settings
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.dashboard import deadlines
+from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing, queries
@@ -40,7 +41,6 @@ from review_app.requirements.queries import (
     bulk_assign_area_ids,
     issuing_bodies,
 )
-from review_app.errors import render_error
 from review_app.reviews import drafts, lists, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import costs as scm_costs
