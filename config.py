@@ -81,6 +81,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # either they say "about N" or "more than N" (review_app/requirements/counting.py).
         "LIST_EXACT_COUNT_UP_TO": int(env.get("LIST_EXACT_COUNT_UP_TO", 10_000)),
         "LIST_COUNT_BUDGET_MS": int(env.get("LIST_COUNT_BUDGET_MS", 20)),
+        # The list sums its cost line over at most this many matches; past it the line offers
+        # to sum them all on request (review_app/requirements/listing.py cost_totals).
+        "LIST_TOTALS_UP_TO": int(env.get("LIST_TOTALS_UP_TO", 2_000)),
         # Sign-in throttling (review_app/auth/throttle.py, README "Sign-in limits"), all in
         # the window: failures on one account from one address; accounts one address may fail
         # on; failures on one account from strangers, after which each further try waits

@@ -49,7 +49,9 @@ def get_metadata():
 DATABASE_SPECIFIC = {"ix_requirements_search_trgm",
                      # 0007_scale: expression indexes for the cost sort and the queue
                      "ix_requirements_area_cost", "ix_requirements_cost",
-                     "ix_requirements_area_state_waiting"}
+                     "ix_requirements_area_state_waiting",
+                     # 0008_lists1m: My work in its order
+                     "ix_requirements_my_work"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

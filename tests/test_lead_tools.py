@@ -438,3 +438,25 @@ def test_unknown_area_is_404(client, team):
     login_as(client, team["admin"])
     assert client.get("/areas/99").status_code == 404
     assert client.post("/areas/99/balance", data={}).status_code == 404
+
+
+def test_my_work_comes_a_page_at_a_time_returned_items_first(app, client, world, team):
+    mine = [world.requirement(team["fire"], code=f"TR-07-9000{i}",
+                              assignee_id=team["aigerim"].id) for i in range(3)]
+    returned = proposed(client, world, team, 1)[0]
+    login_as(client, team["lead"])
+    decide(client, returned, "return", "Нужна ссылка на статью закона")
+    db.session.execute(sa.update(Requirement).where(Requirement.id == returned.id)
+                       .values(assignee_id=team["aigerim"].id))
+    db.session.commit()
+    app.config["PAGE_SIZE"] = 2
+    login_as(client, team["aigerim"])
+    html = client.get("/my-work").get_data(as_text=True)
+    assert returned.code in html and mine[0].code in html and mine[1].code not in html
+    nxt = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    html = client.get(nxt).get_data(as_text=True)
+    assert mine[1].code in html and mine[2].code in html and returned.code not in html
+    assert 'rel="next"' not in html and "First page" in html
+    response = client.get("/my-work", query_string={"after": "bm90LWEtY3Vyc29y"})
+    assert response.status_code == 400
+    assert "This page link is broken" in page_text(response)

@@ -96,3 +96,69 @@ def test_a_count_past_its_time_budget_gives_up_and_the_page_says_what_it_proves(
     app.config["PAGE_SIZE"] = 2
     login_as(client, reviewer)
     assert total(client, q="пожар") == "3 requirements"  # quick enough: exact
+
+
+def cost_line(client, **query) -> str:
+    response = client.get("/requirements/", query_string=query)
+    assert response.status_code == 200
+    return page_text(response).split("Annual cost of compliance:", 1)[1].split("Review these")[0]
+
+
+def test_the_cost_line_sums_a_short_list_and_offers_to_sum_a_long_one(
+        client, app, world, area, reviewer):
+    for cost in (1_000_000, 2_000_000, 4_000_000):
+        world.requirement(area, title="Пожарные требования к складам", annual_cost_kzt=cost)
+    world.requirement(area, title="Другое", annual_cost_kzt=8_000_000)
+    login_as(client, reviewer)
+    app.config["LIST_TOTALS_UP_TO"] = 3
+    assert "7,000,000" in cost_line(client, q="пожар")  # three match: summed
+    line = cost_line(client)  # four: not summed, and no figure that could be taken for one
+    assert "summed automatically for lists of up to 3 requirements" in line
+    assert "₸" not in line
+    html = client.get("/requirements/", query_string={"q": "другое пожар"}).get_data(
+        as_text=True)
+    assert 'data-testid="sum-all"' not in html  # nothing matches: nothing to sum
+    # on request, however many
+    assert "15,000,000" in cost_line(client, totals="all")
+    html = client.get("/requirements/").get_data(as_text=True)
+    assert 'href="/requirements/?totals=all"' in html
+    app.config["LIST_TOTALS_UP_TO"] = 4
+    assert "15,000,000" in cost_line(client)
+
+
+def test_a_count_that_is_not_exact_never_gets_a_cost_total(client, app, world, area, reviewer):
+    for _ in range(4):
+        world.requirement(area, title="Пожарные требования к складам")
+    app.config["LIST_EXACT_COUNT_UP_TO"] = 3  # "more than 3": the sum would be a guess
+    app.config["LIST_TOTALS_UP_TO"] = 10
+    login_as(client, reviewer)
+    assert "₸" not in cost_line(client, q="пожар")
+    assert "6,000,000" in cost_line(client, q="пожар", totals="all")
+
+
+def test_an_unknown_cost_total_choice_is_refused_by_name(client, world, area, reviewer):
+    login_as(client, reviewer)
+    response = client.get("/requirements/", query_string={"totals": "some²"})
+    assert response.status_code == 400
+    assert "Unknown choice for the cost total “some²”" in page_text(response)
+
+
+def test_a_short_list_sums_the_computed_costs_like_the_long_way(app, world, area):
+    """The bounded sum (a key lookup per row on PostgreSQL) and the plain one agree."""
+    from review_app.extensions import db
+    from review_app.requirements.models import Requirement
+    from review_app.scm import costs
+    from review_app.scm.models import ScmCost
+
+    reqs = [world.requirement(area, annual_cost_kzt=c) for c in (100, None, 300, None)]
+    with app.app_context():
+        db.session.add_all([ScmCost(requirement_id=reqs[0].id, central=50, low=40, high=90),
+                            ScmCost(requirement_id=reqs[1].id, central=7, low=5, high=9)])
+        db.session.flush()
+        where = [Requirement.area_id == area.id]
+        few = costs.totals_of_few(db.session, where, 10)
+        assert few == costs.totals(db.session, where)
+        assert (few.central, few.low, few.high) == (357, 345, 399)
+        assert (few.computed, few.imported_only, few.unknown) == (2, 1, 1)
+        assert costs.totals_of_few(db.session, where, 3) is None
+        db.session.rollback()

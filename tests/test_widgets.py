@@ -26,7 +26,7 @@ def test_each_attribute_is_written_as_wtforms_writes_it(key):
 def test_several_attributes_keep_wtforms_order_and_text():
     for keys in itertools.combinations(KEYS, 3):
         for values in itertools.combinations(VALUES, 3):
-            kwargs = dict(zip(keys, values))
+            kwargs = dict(zip(keys, values, strict=True))
             new, old = widgets.html_params(**kwargs), widgets.original_html_params(**kwargs)
             assert new == old and isinstance(new, Markup), kwargs
 

@@ -22,10 +22,11 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from review_app import permissions
+from review_app import keyset, permissions
 from review_app.admin import service as admin_service  # the one writer of area settings
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.dashboard import deadlines
+from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.leads import stats
 from review_app.requirements import listing, queries
@@ -37,7 +38,7 @@ from review_app.requirements.queries import (
     bulk_assign_area_ids,
     issuing_bodies,
 )
-from review_app.reviews import bulk_results, drafts, workflow
+from review_app.reviews import bulk_results, drafts, lists, workflow
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
 from review_app.scm import costs as scm_costs
 from review_app.time import utcnow
@@ -277,19 +278,33 @@ def assign_many():
 @bp.get("/my-work")
 @login_required
 def my_work():
-    """What is assigned to me: returned items first, with why each came back."""
-    order = sa.case((Requirement.state == State.RETURNED, 0),
-                    (Requirement.state == State.UNREVIEWED, 1), else_=2)
-    rows = list(db.session.scalars(
-        sa.select(Requirement).where(Requirement.assignee_id == current_user.id,
-                                     Requirement.state != State.APPROVED)
-        .options(so.load_only(*listing.LIST_COLUMNS, Requirement.proposed_at))
-        .order_by(order, Requirement.code).limit(500)))
+    """What is assigned to me: returned items first, with why each came back; a page at a
+    time (``after``: a keyset cursor, like the list's pages).
+
+    It showed up to 500 rows at once: at a million requirements a reviewer has thousands, and
+    the 500 rows took 106 ms of CPU to render (the list's 50 take 20 ms).
+    """
+    scope = lists.scope(lists.Origin("my-work", ()), current_user)
+    stmt = (sa.select(Requirement).where(*scope.where)
+            .options(so.load_only(*listing.LIST_COLUMNS, Requirement.proposed_at)))
+    if after := request.args.get("after"):
+        try:
+            seen = keyset.decode(after, *scope.kinds)
+        except keyset.BadCursor:
+            broken = _("This page link is broken; start again from the first page.")
+            return render_error(400, broken)
+        stmt = stmt.where(sa.tuple_(*scope.columns) > sa.tuple_(
+            *(sa.literal(v, c.type) for v, c in zip(seen, scope.columns, strict=True))))
+    size = current_app.config["PAGE_SIZE"]
+    rows = list(db.session.scalars(stmt.order_by(*scope.columns).limit(size + 1)))
+    next_cursor = keyset.encode(*scope.values(rows[size - 1])) if len(rows) > size else None
+    rows = rows[:size]
     reasons = _return_reasons([r.id for r in rows if r.state == State.RETURNED])
     can_claim = any(permissions.can_claim(current_user, a)
                     for a in permissions.proposing_area_ids(current_user))
     return render_template("leads/my_work.html", rows=rows, reasons=reasons,
-                           can_claim=can_claim, form=FlaskForm())
+                           can_claim=can_claim, form=FlaskForm(), next_cursor=next_cursor,
+                           later_page=bool(after))
 
 
 #: Events that send a requirement back to the reviewers: a lead's return or reopening (with

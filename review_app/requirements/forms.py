@@ -17,7 +17,7 @@ from review_app.validation import MAX_INT64, FilterForm, parse_id, parse_int, st
 
 #: The query parameters this form reads (the list reports their problems on its own page).
 PARAMS = ("area", "state", "decision", "assignee", "body", "q", "cost_min", "scm", "sort",
-          "dup")
+          "dup", "totals")
 
 
 def _shown(value: str) -> str:
@@ -39,6 +39,9 @@ class ListFilterForm(FilterForm):
     sort = StringField(_l("Sort by"), filters=[strip])
     #: "yes": only requirements in a duplicate group; "no": only those in none.
     dup = StringField(filters=[strip])
+    #: "all": sum the cost line over every matching requirement, however many (the list sums
+    #: it only for a few, see ``listing.cost_totals``).
+    totals = StringField(filters=[strip])
 
     def __init__(self, args, areas: list[Area], people: list[User]) -> None:
         super().__init__(args)
@@ -86,6 +89,11 @@ class ListFilterForm(FilterForm):
             raise ValidationError(_("Unknown duplicates filter “%(value)s”.",
                                     value=_shown(field.data)))
 
+    def validate_totals(self, field) -> None:
+        if field.data and field.data != "all":
+            raise ValidationError(_("Unknown choice for the cost total “%(value)s”.",
+                                    value=_shown(field.data)))
+
     def filters(self) -> listing.Filters:
         """The validated filters; call after :meth:`validate`."""
         f = listing.Filters(errors=self.messages())
@@ -108,6 +116,7 @@ class ListFilterForm(FilterForm):
         f.scm = self.scm.data or None
         f.sort = self.sort.data or listing.DEFAULT_SORT
         f.duplicates = self.dup.data or None
+        f.all_totals = self.totals.data == "all"
         return f
 
 

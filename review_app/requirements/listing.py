@@ -14,12 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app, has_app_context
 
 from review_app import keyset
 from review_app.duplicates.models import DuplicateMember
 from review_app.requirements import counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
-from review_app.scm.costs import reported_cost, reported_cost_sql
+from review_app.scm.costs import CostTotals, reported_cost, reported_cost_sql, totals, totals_of_few
 
 MAX_QUERY = 200
 
@@ -86,6 +87,8 @@ class Filters:
     sort: str = DEFAULT_SORT
     #: "yes": in a duplicate group; "no": in none; None: either.
     duplicates: str | None = None
+    #: Sum the cost line over every matching requirement, however many (``cost_totals``).
+    all_totals: bool = False
     errors: list[str] = field(default_factory=list)
 
     def where(self, current_user_id: int) -> list[sa.ColumnElement[bool]]:
@@ -183,3 +186,32 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     return Page(rows=rows, total=total.value, total_kind=total.kind,
                 next_cursor=cursor(rows[-1]) if has_next else None,
                 prev_cursor=cursor(rows[0]) if has_prev else None)
+
+
+#: The list sums its cost line over at most this many requirements (``LIST_TOTALS_UP_TO``).
+DEFAULT_TOTALS_UP_TO = 2_000
+
+
+def totals_up_to() -> int:
+    if has_app_context():
+        return int(current_app.config.get("LIST_TOTALS_UP_TO") or DEFAULT_TOTALS_UP_TO)
+    return DEFAULT_TOTALS_UP_TO
+
+
+def cost_totals(session: so.Session, where: list[sa.ColumnElement[bool]], page: Page, *,
+                everything: bool = False) -> CostTotals | None:
+    """The list's cost line: the reported cost summed over the requirements matching ``where``,
+    or None when more than ``LIST_TOTALS_UP_TO`` match (the page then offers to sum them
+    all, ``everything``). Never a partial sum shown as a total.
+
+    Summing reads every matching row and its computed cost: at a million requirements one
+    area's 46,000 took 365 ms, a text search in it 1.2 s, on every page of the list. Up to
+    2,000 rows take a few milliseconds. The one place the list's totals come from, so that
+    broad filters can later be answered from maintained per-area rollups instead.
+    """
+    if everything:
+        return totals(session, where)
+    up_to = totals_up_to()
+    if page.total_kind != "exact" or page.total > up_to:
+        return None
+    return totals_of_few(session, where, up_to)

@@ -49,7 +49,6 @@ from review_app.reviews.forms import (
 from review_app.reviews.workflow import MAX_BULK
 from review_app.scm import compute as scm_compute
 from review_app.scm import panel as scm_panel
-from review_app.scm.costs import totals as scm_totals
 from review_app.urls import safe_next_url
 from review_app.validation import reports_own_filter_errors
 
@@ -80,7 +79,8 @@ def index():
                                       after=request.args.get("after") or None,
                                       before=request.args.get("before") or None,
                                       size=current_app.config["PAGE_SIZE"])
-            cost_totals = scm_totals(db.session, where)
+            cost_totals = listing.cost_totals(db.session, where, page,
+                                              everything=filters.all_totals)
         except listing.BadCursor:
             filters.errors.append(_("This page link is broken; start again from the first page."))
     if filters.errors:
@@ -104,6 +104,7 @@ def index():
         bodies=issuing_bodies(area_ids), states=list(State), decisions=list(Decision),
         sorts=listing.SORTS, args=request.args, can_bulk_assign=can_bulk_assign,
         assignees=assignees, max_bulk=MAX_BULK, cost_totals=cost_totals,
+        totals_up_to=listing.totals_up_to(),
     ), status
 
 

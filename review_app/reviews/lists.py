@@ -35,6 +35,8 @@ ENDPOINTS = {"list": "requirements.index", "queue": "leads.queue", "my-work": "l
 KEYS = ("area", "state", "decision", "assignee", "body", "q", "sort")
 MAX_LENGTH = 600
 
+#: My work's order. migrations/versions/0008_lists1m.py indexes exactly this expression: change
+#: both or the index is no longer used.
 _my_work_rank = sa.case((Requirement.state == State.RETURNED, 0),
                         (Requirement.state == State.UNREVIEWED, 1), else_=2)
 

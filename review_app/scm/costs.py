@@ -97,10 +97,12 @@ def cost_columns() -> list[sa.ColumnElement]:
             COSTS.c.high.label("scm_cost_high_kzt")]
 
 
-def totals_columns(requirements: sa.FromClause = R) -> list[sa.ColumnElement]:
+def totals_columns(requirements: sa.FromClause = R,
+                   costs: sa.FromClause = COSTS) -> list[sa.ColumnElement]:
     """The aggregate columns of :class:`CostTotals`, in its field order, for a select from
-    :func:`with_costs` (add a GROUP BY for per-area totals)."""
-    t, c = requirements, COSTS
+    :func:`with_costs` (add a GROUP BY for per-area totals); ``costs``: the computed costs as
+    joined there (the table, or a subquery with its columns)."""
+    t, c = requirements, costs
     central = sa.func.coalesce(c.c.central, t.c.annual_cost_kzt)
     low = sa.func.coalesce(c.c.low, t.c.annual_cost_kzt)
     high = sa.func.coalesce(c.c.high, t.c.annual_cost_kzt)
@@ -122,3 +124,26 @@ def totals(session, where: list[sa.ColumnElement[bool]]) -> CostTotals:
     row = session.execute(sa.select(*totals_columns()).select_from(with_costs())
                           .where(*where)).one()
     return totals_from_row(row)
+
+
+def totals_of_few(session, where: list[sa.ColumnElement[bool]], up_to: int) -> CostTotals | None:
+    """:class:`CostTotals` of the requirements matching ``where`` when there are at most
+    ``up_to`` of them (None when there are more): at most ``up_to + 1`` rows are read.
+
+    On PostgreSQL each matching row looks its computed cost up by key (a LATERAL join): left
+    to itself the planner hashes the whole ``scm_costs`` table (362,000 rows, 50-75 ms at a
+    million requirements) to join a few thousand rows; the lookups take 2,000 rows in ~5 ms.
+    """
+    few = (sa.select(R.c.id, R.c.annual_cost_kzt).where(*where).limit(up_to + 1)
+           .subquery("few"))
+    if session.get_bind().dialect.name == "postgresql":
+        # LIMIT 1 keeps the planner from flattening the lookup back into a hash join.
+        costs = (sa.select(COSTS.c.central, COSTS.c.low, COSTS.c.high)
+                 .where(COSTS.c.requirement_id == few.c.id).limit(1).lateral("c"))
+        joined = few.outerjoin(costs, sa.true())
+    else:
+        costs = COSTS
+        joined = few.outerjoin(COSTS, COSTS.c.requirement_id == few.c.id)
+    found = totals_from_row(session.execute(
+        sa.select(*totals_columns(few, costs)).select_from(joined)).one())
+    return None if found.requirements > up_to else found
