@@ -1,8 +1,12 @@
-"""Per-connection settings: SQLite gets WAL, foreign keys and a busy timeout."""
+"""Per-connection settings: SQLite gets WAL, foreign keys and a busy timeout; COPY for bulk
+writers on PostgreSQL."""
 
 from __future__ import annotations
 
+import enum
+import json
 import os
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -58,3 +62,29 @@ def init_app(app: Flask) -> None:
         return
     with app.app_context():
         sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def copy_rows(table: sa.Table, records: list[dict[str, Any]]) -> None:
+    """Add rows with PostgreSQL's COPY, in the session's transaction: ~3x an INSERT's speed
+    (the import's new requirements, a tariff change's history events).
+
+    Only for columns given in the records; the others get their server defaults, so the records
+    must carry every column whose default is set in Python.
+    """
+    if not records:
+        return
+    names = list(records[0])
+    columns = ", ".join(table.c[name].name for name in names)  # KeyError for a wrong name
+    cursor = db.session.connection().connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row([_plain(record[name]) for name in names])
+    finally:
+        cursor.close()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)  # a JSON column, as COPY reads it
+    return value.value if isinstance(value, enum.Enum) else value

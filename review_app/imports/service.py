@@ -23,8 +23,6 @@ Rules an admin can rely on:
 
 from __future__ import annotations
 
-import enum
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from review_app.auth.models import User
 from review_app.dashboard import rollups
+from review_app.database import copy_rows
 from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
@@ -311,7 +310,7 @@ class _Writer:
         if not records:
             return
         if db.session.get_bind().dialect.name == "postgresql":
-            _copy_into(Requirement.__table__, records)
+            copy_rows(Requirement.__table__, records)
         else:
             db.session.execute(sa.insert(Requirement), records)
         computed = self._insert_costs(records)
@@ -461,26 +460,3 @@ def _old_value(req: Requirement, field_name: str) -> Any:
 
 def _new_value(values: dict[str, Any], field_name: str) -> Any:
     return values["area_code"] if field_name == "area_id" else values[field_name]
-
-
-def _copy_into(table: sa.Table, records: list[dict[str, Any]]) -> None:
-    """Add rows with PostgreSQL's COPY, in the session's transaction: ~3x an INSERT's speed.
-
-    Only for columns given in the records; the others get their server defaults, so the records
-    must carry every column whose default is set in Python.
-    """
-    names = list(records[0])
-    columns = ", ".join(table.c[name].name for name in names)  # KeyError for a wrong name
-    cursor = db.session.connection().connection.cursor()
-    try:
-        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for record in records:
-                copy.write_row([_plain(record[name]) for name in names])
-    finally:
-        cursor.close()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)  # a JSON column, as COPY reads it
-    return value.value if isinstance(value, enum.Enum) else value

@@ -20,6 +20,7 @@ from review_app import audit, permissions
 from review_app.audit.models import AuditAction
 from review_app.auth.models import User
 from review_app.dashboard import rollups
+from review_app.database import copy_rows
 from review_app.extensions import db
 from review_app.requirements.models import Requirement
 from review_app.reviews import workflow
@@ -141,9 +142,13 @@ def recompute(code: str, actor: User) -> int:
                                                changes, code, now))
     for start in range(0, len(updates), CHUNK):
         _write_costs(updates[start:start + CHUNK])
-        # Core, not the ORM's bulk insert: a third of the time for 10,000 events.
-        db.session.execute(sa.insert(workflow.ReviewEvent.__table__),
-                           events[start:start + CHUNK])
+        # COPY on PostgreSQL (a third of an executemany INSERT's time for 10,000 events);
+        # elsewhere Core, not the ORM's bulk insert.
+        if db.session.get_bind().dialect.name == "postgresql":
+            copy_rows(workflow.ReviewEvent.__table__, events[start:start + CHUNK])
+        elif events[start:start + CHUNK]:
+            db.session.execute(sa.insert(workflow.ReviewEvent.__table__),
+                               events[start:start + CHUNK])
     # The dashboard's money moves with the costs: one grouped delta (a few rows per area),
     # as Core writes bypass its session listener.
     rollups.move_costs(db.session, moves)
@@ -165,6 +170,21 @@ def _write_costs(chunk: list[dict]) -> None:
     if first:
         db.session.execute(sa.insert(table), first)
     if not changed:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        # COPY the new figures into a scratch table, then one UPDATE ... FROM it: about half
+        # the time of 2,000 pipelined UPDATEs.
+        db.session.execute(sa.text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS scm_cost_changes (requirement_id integer, "
+            "central bigint, low bigint, high bigint) ON COMMIT DELETE ROWS"))
+        db.session.execute(sa.text("TRUNCATE scm_cost_changes"))
+        scratch = sa.table("scm_cost_changes", sa.column("requirement_id"),
+                           sa.column("central"), sa.column("low"), sa.column("high"))
+        copy_rows(scratch, [{"requirement_id": u["b_id"], "central": u["b_c"],
+                             "low": u["b_lo"], "high": u["b_hi"]} for u in changed])
+        db.session.execute(
+            sa.update(table).where(table.c.requirement_id == scratch.c.requirement_id)
+            .values(central=scratch.c.central, low=scratch.c.low, high=scratch.c.high))
         return
     db.session.execute(
         sa.update(table).where(table.c.requirement_id == sa.bindparam("b_id"))
