@@ -45,6 +45,7 @@ import sqlalchemy.orm as so
 
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.dashboard import rollups
+from review_app.justifications.models import JustificationTemplate
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.scm import demo as scm_demo
@@ -468,6 +469,7 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
 
     area_ids = _insert_areas(session)
     user_count, staff = _insert_people(session, writer, area_ids)
+    _insert_justifications(session, area_ids)
     postgres = session.get_bind().dialect.name == "postgresql"
     # A large seed into an empty PostgreSQL table: build the secondary indexes once at the end
     # rather than row by row (the trigram index alone would cost minutes at a million rows).
@@ -497,6 +499,17 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
             session.execute(sa.text("ANALYZE review_events"))
     rollups.rebuild(session)  # the bulk inserts above bypass the session listeners
     return {"areas": len(AREAS), "users": user_count, **added}
+
+
+def _insert_justifications(session: so.Session, area_ids: dict[str, int]) -> None:
+    """The standard justifications the demo starts with (``demo_data/justifications.toml``):
+    national ones and one area's own, so that review mode offers some from the first run."""
+    library = _load("justifications.toml")
+    rows = [{"area_id": None, "text_kk": t["kk"], "text_ru": t["ru"], "text_en": t["en"]}
+            for t in library["national"]]
+    rows += [{"area_id": area_ids[t["code"]], "text_kk": t["kk"], "text_ru": t["ru"],
+              "text_en": t["en"]} for t in library["area"] if t["code"] in area_ids]
+    session.execute(sa.insert(JustificationTemplate), rows)
 
 
 #: Requirements generated and written at a time: memory stays the same whatever the count.
