@@ -365,14 +365,20 @@ def test_managers_cannot_claim(client, team):
     assert client.post("/my-work/claim", data={}).status_code == 403
 
 
-def test_my_work_lists_returned_items_first(client, world, team):
-    fresh = world.requirement(team["fire"], code="TR-07-00000", assignee_id=team["aigerim"].id)
+def returned_to_aigerim(client, world, team) -> Requirement:
+    """A proposal the lead returned, assigned to Aigerim (in her My work, first)."""
     returned = proposed(client, world, team, 1)[0]
     login_as(client, team["lead"])
     decide(client, returned, "return", "Нужна ссылка на статью закона")
     db.session.execute(sa.update(Requirement).where(Requirement.id == returned.id)
                        .values(assignee_id=team["aigerim"].id))
     db.session.commit()
+    return returned
+
+
+def test_my_work_lists_returned_items_first(client, world, team):
+    fresh = world.requirement(team["fire"], code="TR-07-00000", assignee_id=team["aigerim"].id)
+    returned = returned_to_aigerim(client, world, team)
     login_as(client, team["aigerim"])
     html = client.get("/my-work").get_data(as_text=True)
     assert html.index(returned.code) < html.index(fresh.code)
@@ -443,12 +449,7 @@ def test_unknown_area_is_404(client, team):
 def test_my_work_comes_a_page_at_a_time_returned_items_first(app, client, world, team):
     mine = [world.requirement(team["fire"], code=f"TR-07-9000{i}",
                               assignee_id=team["aigerim"].id) for i in range(3)]
-    returned = proposed(client, world, team, 1)[0]
-    login_as(client, team["lead"])
-    decide(client, returned, "return", "Нужна ссылка на статью закона")
-    db.session.execute(sa.update(Requirement).where(Requirement.id == returned.id)
-                       .values(assignee_id=team["aigerim"].id))
-    db.session.commit()
+    returned = returned_to_aigerim(client, world, team)
     app.config["PAGE_SIZE"] = 2
     login_as(client, team["aigerim"])
     html = client.get("/my-work").get_data(as_text=True)
