@@ -81,6 +81,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # either they say "about N" or "more than N" (review_app/requirements/counting.py).
         "LIST_EXACT_COUNT_UP_TO": int(env.get("LIST_EXACT_COUNT_UP_TO", 10_000)),
         "LIST_COUNT_BUDGET_MS": int(env.get("LIST_COUNT_BUDGET_MS", 20)),
+        # A text-searched page's rows get this long in PostgreSQL's own plan before they are
+        # read the way the count showed is right (listing._searched_rows); 0: no limit.
+        "LIST_ROWS_BUDGET_MS": int(env.get("LIST_ROWS_BUDGET_MS", 40)),
         # The list sums its cost line over at most this many matches; past it the line offers
         # to sum them all on request (review_app/requirements/listing.py cost_totals).
         "LIST_TOTALS_UP_TO": int(env.get("LIST_TOTALS_UP_TO", 2_000)),

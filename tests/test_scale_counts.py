@@ -162,3 +162,104 @@ def test_a_short_list_sums_the_computed_costs_like_the_long_way(app, world, area
         assert (few.computed, few.imported_only, few.unknown) == (2, 1, 1)
         assert costs.totals_of_few(db.session, where, 3) is None
         db.session.rollback()
+
+
+def test_only_a_text_search_is_taken_for_one():
+    import sqlalchemy as sa
+
+    from review_app.requirements.counting import searches
+    from review_app.requirements.models import Requirement
+
+    assert searches([Requirement.area_id == 1, Requirement.search_text.contains("пожар")])
+    assert searches([sa.or_(Requirement.state == "approved",
+                            Requirement.search_text.contains("x"))])
+    assert not searches([Requirement.area_id == 1, Requirement.title == "пожар"])
+
+
+def _statements(engine):
+    """The SQL the engine runs inside the ``with`` (a list filled as they run)."""
+    import contextlib
+
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, parameters, *_args):
+        seen.append(f"{statement} {parameters!r}")
+
+    @contextlib.contextmanager
+    def listening():
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+    return listening()
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's statement_timeout")
+def test_a_count_that_gave_up_is_not_tried_again_for_the_same_filter(app, world, area):
+    import sqlalchemy as sa
+
+    from review_app.extensions import db
+    from review_app.requirements import counting
+    from review_app.requirements.models import Requirement
+
+    world.requirement(area, title="Пожарные требования")
+    slow = [Requirement.search_text.contains("пожар"), sa.text("pg_sleep(0.05) IS NOT NULL")]
+    other = [Requirement.search_text.contains("склад"), sa.text("pg_sleep(0.05) IS NOT NULL")]
+    with app.app_context():
+        app.config["LIST_COUNT_BUDGET_MS"] = 10
+        counting._GAVE_UP.clear()
+        assert counting.count(db.session, slow) is None
+        with _statements(db.engine) as seen:
+            assert counting.count(db.session, slow) is None
+        assert not any("count(" in s for s in seen)  # known to be too slow: not counted again
+        with _statements(db.engine) as seen:
+            counting.count(db.session, other)  # another filter is counted
+        assert any("count(" in s for s in seen)
+        counting._GAVE_UP.clear()
+        db.session.rollback()
+    app.config["LIST_COUNT_BUDGET_MS"] = 20
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's planner settings")
+@pytest.mark.parametrize("count_budget, settings", [
+    (5000, "enable_indexscan"),   # the count finished: few matches, read by the text index
+    (10, "enable_bitmapscan"),    # it gave up: many, walk the list's order
+])
+def test_a_searched_page_past_its_time_is_read_the_way_its_count_says(
+        app, world, area, count_budget, settings):
+    """The planner's plan is cut off at ``LIST_ROWS_BUDGET_MS`` and the rows read again with
+    the plan the count points to: the same rows, and the transaction and its settings as
+    they were."""
+    import sqlalchemy as sa
+
+    from review_app.extensions import db
+    from review_app.requirements import counting, listing
+    from review_app.requirements.models import Requirement
+
+    codes = sorted(world.requirement(area, title=f"Пожарные требования {n}").code
+                   for n in range(3))
+    world.requirement(area, title="Склады")
+    # every row checked costs 20 ms: the planner's plan cannot finish within 5 ms
+    slow = [Requirement.search_text.contains("пожар"), sa.text("pg_sleep(0.02) IS NOT NULL")]
+    with app.app_context():
+        counting._GAVE_UP.clear()
+        app.config["LIST_COUNT_BUDGET_MS"] = count_budget
+        app.config["LIST_ROWS_BUDGET_MS"] = 5
+        with _statements(db.engine) as seen:
+            page = listing.fetch_page(db.session, slow, "code", after=None, before=None,
+                                      size=2)
+        assert [r.code for r in page.rows] == codes[:2]
+        assert page.next_cursor
+        other = ({"enable_indexscan", "enable_bitmapscan"} - {settings}).pop()
+        assert any(settings in s for s in seen) and not any(other in s for s in seen)
+        for name in ("statement_timeout", "enable_indexscan", "enable_bitmapscan",
+                     "enable_seqscan", "enable_sort"):
+            assert db.session.scalar(sa.text(f"SELECT current_setting('{name}')")) in ("0", "on")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Requirement)) == 4
+        counting._GAVE_UP.clear()
+        db.session.rollback()
+    app.config["LIST_COUNT_BUDGET_MS"] = 20
+    app.config.pop("LIST_ROWS_BUDGET_MS")

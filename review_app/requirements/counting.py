@@ -12,17 +12,27 @@ On PostgreSQL the exact count of a text search also has a time budget
 matches tens of thousands of rows, and checking 10,000 of them against the text takes a few
 hundred milliseconds. Past the budget the count gives up (:func:`count` returns None) and
 the list says what the page itself proves: "more than 50" when there are further pages.
+A count that gave up is not tried again for the same filter for ``GAVE_UP_FOR_S`` seconds
+(in this process): the next page of the list, or the next person searching the same word,
+would only spend the same budget to learn the same thing. Nothing shown depends on it but
+"say what the page proves", which each page proves afresh.
+
+Whether the count finished also tells the list how to read its rows
+(:func:`review_app.requirements.listing.fetch_page`).
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, has_app_context
+from sqlalchemy.sql import visitors as sa_visitors
 
 from review_app.requirements.models import Requirement
 
@@ -30,6 +40,11 @@ DEFAULT_EXACT_UP_TO = 10_000
 DEFAULT_BUDGET_MS = 20
 #: PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
 QUERY_CANCELED = "57014"
+#: How long a count that ran out of its budget is not tried again for the same filter.
+GAVE_UP_FOR_S = 60.0
+#: (SQL, parameters, budget) of counts that gave up -> when; the oldest dropped past this many.
+_GAVE_UP: OrderedDict[tuple, float] = OrderedDict()
+_GAVE_UP_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,9 @@ class Count:
     value: int
     #: "exact"; "about" (the planner's estimate, rounded); "more" (``value`` is a lower bound)
     kind: Literal["exact", "about", "more"] = "exact"
+    #: Counted on PostgreSQL for a text search, within its time budget (``fetch_page`` reads
+    #: its rows knowing the matches are few enough for that).
+    searched: bool = False
 
     @property
     def exact(self) -> bool:
@@ -67,9 +85,12 @@ def count(session: so.Session, where: list[sa.ColumnElement[bool]]) -> Count | N
                 if postgres else None)
     # Only a text search is costly to count (each row's text is checked); plain filters
     # count from an index in a few milliseconds and need no budget.
-    searching = compiled is not None and " LIKE " in compiled.string.upper()
+    searching = compiled is not None and searches(where)
     budget = budget_ms() if searching else 0
     if budget:
+        known = (compiled.string, repr(sorted(compiled.params.items())), budget)
+        if _gave_up_lately(known):
+            return None
         try:
             with session.begin_nested():  # a cancelled statement rolls back to here only
                 before, _ = session.execute(sa.text(
@@ -83,11 +104,14 @@ def count(session: so.Session, where: list[sa.ColumnElement[bool]]) -> Count | N
         except sa.exc.OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
                 raise
+            _GAVE_UP[known] = time.monotonic()
+            while len(_GAVE_UP) > _GAVE_UP_KEPT:
+                _GAVE_UP.popitem(last=False)
             return None
     else:
         capped = session.scalar(capped_count) or 0
     if capped <= limit:
-        return Count(capped)
+        return Count(capped, searched=searching)
     if compiled is not None and not searching:  # plain comparisons: good statistics
         plan = session.connection().exec_driver_sql(
             "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar()
@@ -95,7 +119,25 @@ def count(session: so.Session, where: list[sa.ColumnElement[bool]]) -> Count | N
         estimate = int(plan[0]["Plan"]["Plan Rows"])
         if estimate > limit:
             return Count(_round(estimate), "about")
-    return Count(limit, "more")
+    return Count(limit, "more", searched=searching)
+
+
+def searches(where: list[sa.ColumnElement[bool]]) -> bool:
+    """Whether ``where`` searches the requirements' text (the list's ``q``)."""
+    table = Requirement.__table__
+    return any(getattr(element, "key", None) == "search_text"
+               and getattr(element, "table", None) is table
+               for clause in where for element in sa_visitors.iterate(clause))
+
+
+def _gave_up_lately(key: tuple) -> bool:
+    when = _GAVE_UP.get(key)
+    if when is None:
+        return False
+    if time.monotonic() - when < GAVE_UP_FOR_S:
+        return True
+    _GAVE_UP.pop(key, None)
+    return False
 
 
 def _round(n: int) -> int:

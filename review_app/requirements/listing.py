@@ -169,7 +169,11 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
         stmt = stmt.where(bound > seen if ascending else bound < seen)
     order = (key.column.asc(), Requirement.id.asc()) if ascending else (
         key.column.desc(), Requirement.id.desc())
-    rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())
+    stmt = stmt.order_by(*order).limit(size + 1)
+    if (total is None or total.searched) and session.get_bind().dialect.name == "postgresql":
+        rows = _searched_rows(session, stmt, counted=total is not None)
+    else:
+        rows = list(session.scalars(stmt).unique())
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -186,6 +190,64 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     return Page(rows=rows, total=total.value, total_kind=total.kind,
                 next_cursor=cursor(rows[-1]) if has_next else None,
                 prev_cursor=cursor(rows[0]) if has_prev else None)
+
+
+#: How long a searched list's rows may take in the planner's own plan before it is read the
+#: other way (``LIST_ROWS_BUDGET_MS``; see ``_searched_rows``).
+DEFAULT_ROWS_BUDGET_MS = 40
+#: Planner settings that read the rows by bitmap (the text index, then sort what matched) ...
+_BY_BITMAP = {"enable_indexscan": "off"}
+#: ... and that walk an index in the list's order, checking each row's text until a page is full.
+_BY_WALK = {"enable_bitmapscan": "off", "enable_seqscan": "off", "enable_sort": "off"}
+
+
+def _searched_rows(session: so.Session, stmt: sa.Select, *, counted: bool) -> list[Requirement]:
+    """The rows of a text-searched page on PostgreSQL, robust to the planner's guess.
+
+    PostgreSQL must guess how many rows ``LIKE '%word%'`` matches, and at a million
+    requirements its guess swings with each ANALYZE's sample, and is blind to a word being
+    common in one area and rare elsewhere. A guess too low for a common word chose to fetch
+    all 35,000 matches and sort them (184 ms) instead of walking the (area, code) index until
+    51 matched (0.9 ms); one too high for a rare word walks a million rows for a few matches.
+
+    So the planner's plan runs under a time budget; when it overruns, the count just taken
+    says which way is right. A count that finished within its own budget proves the matches
+    are few enough to fetch by the text index and sort; one that gave up proves they are many,
+    and a page of them is quickly found in the list's order. Either way the rows are the same;
+    only the time differs.
+    """
+    budget = rows_budget_ms()
+    if not budget:  # switched off: the planner's plan, however long it takes
+        return list(session.scalars(stmt).unique())
+    try:
+        return _with_settings(session, {"statement_timeout": f"{budget}ms"},
+                              lambda: list(session.scalars(stmt).unique()))
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != counting.QUERY_CANCELED:
+            raise
+    return _with_settings(session, _BY_BITMAP if counted else _BY_WALK,
+                          lambda: list(session.scalars(stmt).unique()))
+
+
+def _with_settings(session: so.Session, settings: dict[str, str], read: Callable[[], Any]) -> Any:
+    """``read()`` with PostgreSQL ``settings`` in force for it alone: set for the transaction
+    inside a savepoint (a cancelled statement rolls back to it, settings included) and put
+    back afterwards."""
+    names = list(settings)
+    with session.begin_nested():
+        previous = session.execute(sa.select(
+            *(sa.func.current_setting(n) for n in names),
+            *(sa.func.set_config(n, v, True) for n, v in settings.items()))).one()[:len(names)]
+        result = read()
+        session.execute(sa.select(
+            *(sa.func.set_config(n, v, True) for n, v in zip(names, previous, strict=True))))
+    return result
+
+
+def rows_budget_ms() -> int:
+    if has_app_context():
+        return int(current_app.config.get("LIST_ROWS_BUDGET_MS", DEFAULT_ROWS_BUDGET_MS) or 0)
+    return DEFAULT_ROWS_BUDGET_MS
 
 
 #: The list sums its cost line over at most this many requirements (``LIST_TOTALS_UP_TO``).
