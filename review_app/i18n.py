@@ -46,7 +46,7 @@ def select_locale() -> str:
         "BABEL_DEFAULT_LOCALE"]
 
 
-def _locale():
+def active_locale():
     """``get_locale()``, read straight from where Flask-Babel keeps it for the request once it
     has chosen it (its own look-up costs three context-local look-ups; the templates ask for
     the language a few hundred times a page, once per number). ``force_locale`` sets it there
@@ -59,7 +59,7 @@ def _locale():
 
 
 def current_language() -> str:
-    return str(_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return str(active_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 @bp.post("/language")
@@ -102,7 +102,7 @@ def _translations():
     a list page translates about a hundred strings."""
     if not has_app_context():
         return get_translations()
-    locale = _locale()
+    locale = active_locale()
     memo = g.get("_translations")
     if memo is None or memo[0] is not locale:
         memo = g._translations = (locale, get_translations())

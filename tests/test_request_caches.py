@@ -101,6 +101,22 @@ def test_a_template_rendered_under_force_locale_speaks_that_language(app):
         assert template.render() == "Требования"
 
 
+def test_a_state_label_under_force_locale_speaks_that_language(app):
+    """The workflow's labels are kept per request *and* language: an export in Russian asked
+    for on an English page does not get the page's English labels."""
+    from review_app.requirements.models import Decision, State
+    from review_app.reviews.workflow import decision_label, state_label
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert state_label(State.APPROVED) == "approved"
+        with force_locale("ru"):
+            assert state_label(State.APPROVED) == "утверждено"
+            assert decision_label(Decision.CANCEL) == "отменить"
+        with force_locale("kk"):
+            assert state_label(State.APPROVED) not in ("approved", "утверждено")
+        assert state_label(State.APPROVED) == "approved"
+
+
 def test_list_links_are_what_url_for_makes_for_this_list_only(app, client, world, team):
     reqs = [world.requirement(team["fire"]) for _ in range(3)]
     login_as(client, team["aigerim"])

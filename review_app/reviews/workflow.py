@@ -28,6 +28,7 @@ from review_app import permissions
 from review_app.auth.models import AreaMembership, AreaRole, User
 from review_app.dashboard import rollups  # noqa: F401  (see below)
 from review_app.extensions import db
+from review_app.i18n import active_locale
 from review_app.notifications import service as notify
 from review_app.requirements.models import Area, Decision, Requirement, State
 from review_app.reviews.models import Action, IndependentProposal, ReviewEvent
@@ -831,13 +832,16 @@ _FIELD_LABELS = {
 
 
 def _label(table: dict, key: enum.Enum) -> str:
-    """Translate once per request: a list page shows the same few labels hundreds of times."""
+    """Translate once per request and language: a list page shows the same few labels hundreds
+    of times, and an export or a digest in another language (``force_locale``) inside the same
+    request gets its own."""
     if not has_app_context():
         return str(table[key])
     cache = g.setdefault("_labels", {})
-    if key not in cache:
-        cache[key] = str(table[key])
-    return cache[key]
+    at = (str(active_locale()), key)
+    if at not in cache:
+        cache[at] = str(table[key])
+    return cache[at]
 
 
 def state_label(state: State | str) -> str:
