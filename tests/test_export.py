@@ -94,6 +94,29 @@ def test_xlsx_export_holds_text_cells_never_formulas(client, setup):
     assert 1_500_000 in costs and None in costs
 
 
+def test_an_xlsx_export_longer_than_a_sheet_goes_on_in_the_next_one(client, setup,
+                                                                    monkeypatch):
+    """Excel's sheet ends at row 1,048,576 and xlsxwriter drops the rest without a word: the
+    export goes on in "Requirements (2)" with its headings, no row lost."""
+    from openpyxl import load_workbook
+
+    from review_app.requirements import export
+
+    monkeypatch.setattr(export, "XLSX_SHEET_ROWS", 3)  # headings and two rows a sheet
+    rita, reqs = setup
+    login_as(client, rita)
+    response = client.get("/requirements/export.xlsx?area=07")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    response.close()
+    assert workbook.sheetnames == ["Requirements", "Requirements (2)"]
+    sheets = [list(ws.iter_rows(values_only=True)) for ws in workbook.worksheets]
+    workbook.close()
+    assert [len(rows) for rows in sheets] == [3, 2]
+    assert all(rows[0][:2] == ("code", "area_code") for rows in sheets)
+    assert sorted(r[0] for rows in sheets for r in rows[1:]) == sorted(r.code for r in reqs[:3])
+
+
 def test_headers_are_russian_for_russian_speakers(client, world, setup):
     rita, _ = setup
     rita.language = "ru"

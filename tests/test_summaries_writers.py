@@ -361,3 +361,40 @@ def test_a_long_list_keeps_no_row_heights_it_has_written():
     heights = dict(re.findall(r'<row r="(\d+)"[^>]*? ht="([\d.]+)"', sheet))
     assert len(re.findall(r"<row ", sheet)) == 2001
     assert set(heights) >= {str(n + 2) for n in range(2000) if n % 9 >= 3}
+
+
+def test_a_list_longer_than_a_sheet_goes_on_in_the_next_sheet_never_lost(monkeypatch):
+    """Excel's sheet holds 1,048,576 rows and xlsxwriter drops any past it without a word: a
+    list that long goes on in "Cancelled (2)", "Cancelled (3)", each with its heading and
+    filter, in order, before the next list's sheet."""
+    from review_app.summaries import xlsx_writer
+
+    monkeypatch.setattr(xlsx_writer, "SHEET_ROWS", 4)  # a heading and three rows a sheet
+
+    def rows(decision):
+        for i in range(8 if decision == "cancel" else 0):
+            yield decided_row(f"TR-{i:03d}")
+
+    tally = Tally()
+    tally.add("approved", "cancel", 8, 0)
+    out = io.BytesIO()
+    write_xlsx(FakeSource(areas=[AreaTally("01", "Сфера", tally)], rows_factory=rows), out,
+               TEXTS)
+    wb = workbook(out.getvalue())
+    assert wb.sheetnames == ["Summary", "Areas", "Cancelled", "Cancelled (2)", "Cancelled (3)",
+                             "Revised", "Kept", "Pending", "Reviewers"]
+    codes = []
+    for name in ("Cancelled", "Cancelled (2)", "Cancelled (3)"):
+        sheet = wb[name]
+        assert sheet["A1"].value == wb["Cancelled"]["A1"].value  # its own heading
+        assert sheet.freeze_panes == "D2" and sheet.auto_filter.ref
+        codes += [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert codes == [f"TR-{i:03d}" for i in range(8)]
+
+
+def test_a_sheet_name_with_its_part_number_stays_within_excels_31_characters():
+    from review_app.summaries.xlsx_writer import _sheet_name
+
+    assert _sheet_name("Отменённые требования по сферам", 2) == "Отменённые требования по сф (2)"
+    assert len(_sheet_name("x" * 40, 12)) == 31
+    assert _sheet_name("a/b", 1) == "a b"

@@ -50,6 +50,8 @@ log = logging.getLogger("review_app.export")
 
 BATCH = 1000
 XLSX_MAX_CELL = 32_767
+#: Rows in an Excel sheet, the headings' row included.
+XLSX_SHEET_ROWS = 1_048_576
 
 __all__ = ["failure_line", "neutralise", "response", "review_headers", "rows", "write_xlsx"]
 
@@ -176,16 +178,30 @@ def write_xlsx(target: Any, rows: Iterator[list[Any]], language: str) -> int:
     workbook = xlsxwriter.Workbook(target, {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "tmpdir": tempfile.gettempdir()})
-    sheet = workbook.add_worksheet(_("Requirements")[:31])
     bold = workbook.add_format({"bold": True})
     quoted = workbook.add_format({"quote_prefix": True})
-    sheet.write_row(0, 0, _headers(language), bold)
-    sheet.freeze_panes(1, 0)
-    for width, col in ((16, 0), (8, 1), (40, 2), (60, 3), (30, 11)):
-        sheet.set_column(col, col, width)
+    headers, name = _headers(language), _("Requirements")
+
+    def new_sheet(part: int) -> Any:
+        # Past a sheet's last row xlsxwriter drops rows without a word: the list goes on in
+        # "Requirements (2)", each sheet with its headings.
+        suffix = f" ({part})" if part > 1 else ""
+        added = workbook.add_worksheet(name[:31 - len(suffix)] + suffix)
+        added.write_row(0, 0, headers, bold)
+        added.freeze_panes(1, 0)
+        for width, col in ((16, 0), (8, 1), (40, 2), (60, 3), (30, 11)):
+            added.set_column(col, col, width)
+        return added
+
+    sheet, part, row = new_sheet(1), 1, 0
     count = 0
     try:
-        for count, values in enumerate(rows, start=1):
+        for values in rows:
+            count += 1
+            row += 1
+            if row >= XLSX_SHEET_ROWS:
+                part += 1
+                sheet, row = new_sheet(part), 1
             for c, value in enumerate(values):
                 if value is None:
                     continue
@@ -193,11 +209,11 @@ def write_xlsx(target: Any, rows: Iterator[list[Any]], language: str) -> int:
                     if len(value) > XLSX_MAX_CELL:
                         value = value[:XLSX_MAX_CELL - 1] + "…"
                     if value.startswith(FORMULA_STARTS):
-                        sheet.write_string(count, c, value, quoted)
+                        sheet.write_string(row, c, value, quoted)
                     else:
-                        sheet.write_string(count, c, value)
+                        sheet.write_string(row, c, value)
                 else:
-                    sheet.write_number(count, c, value)
+                    sheet.write_number(row, c, value)
     except BaseException:
         # Constant-memory mode keeps a row file open per sheet: close it, write nothing.
         for ws in workbook.worksheets():

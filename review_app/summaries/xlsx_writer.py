@@ -9,7 +9,7 @@ therefore written top to bottom, once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
 import xlsxwriter
@@ -36,6 +36,8 @@ MONEY = '#,##0'
 WHEN = "dd.mm.yyyy hh:mm"
 #: Excel refuses longer cell text; longer wording is cut with a visible mark.
 MAX_CELL = 32_767
+#: Rows in a sheet, its heading included (Excel's limit; xlsxwriter ignores rows past it).
+SHEET_ROWS = 1_048_576
 #: Row heights for wrapped text: a line of the default 11-point font is 15 points, a column
 #: "character" holds about 1.1 Cyrillic letters once words wrap (1.3 let
 #: the printed demo data run into the next row), and Excel's tallest row is 409 points.
@@ -99,9 +101,21 @@ class _Table:
     """A sheet that is a list: header row frozen, filter over it, column widths and formats."""
 
     def __init__(self, ws: Worksheet, fm: _Formats, columns: Sequence[tuple[str, float, Any]],
-                 freeze_cols: int = 2):
-        self.ws, self.fm = ws, fm
+                 freeze_cols: int = 2, continued: Callable[[int], Worksheet] | None = None):
+        self.fm, self.columns, self.freeze_cols = fm, columns, freeze_cols
         self.width = len(columns)
+        #: Adds the n-th sheet (2, 3, ...) the list goes on in once a sheet is full.
+        self.continued = continued
+        self.sheets = 1
+        self.formats = [fmt for _, _, fmt in columns]
+        #: (index, characters per line) of the columns whose text wraps.
+        self.wrapped = [(col, width * CHARS_PER_WIDTH) for col, (_, width, fmt)
+                        in enumerate(columns) if fmt is fm.wrap]
+        self._begin(ws)
+
+    def _begin(self, ws: Worksheet) -> None:
+        """Headings, widths and frozen panes of a (first or continuation) sheet."""
+        self.ws, fm, columns = ws, self.fm, self.columns
         for col, (heading, width, fmt) in enumerate(columns):
             ws.set_column(col, col, width, fmt)
             numeric = fmt is fm.money or fmt is fm.pct
@@ -111,11 +125,7 @@ class _Table:
                      for heading, width, _ in columns), default=1)
         if lines > 1:
             ws.set_row(0, min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT))
-        ws.freeze_panes(1, freeze_cols)
-        self.formats = [fmt for _, _, fmt in columns]
-        #: (index, characters per line) of the columns whose text wraps.
-        self.wrapped = [(col, width * CHARS_PER_WIDTH) for col, (_, width, fmt)
-                        in enumerate(columns) if fmt is fm.wrap]
+        ws.freeze_panes(1, self.freeze_cols)
         self.row = 0
 
     def _height(self, values: Sequence[Any]) -> float | None:
@@ -133,6 +143,8 @@ class _Table:
         return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT) if lines > 1 else None
 
     def add(self, values: Iterable[Any]) -> None:
+        if self.row + 1 >= SHEET_ROWS:
+            self._next_sheet()
         self.row += 1
         ws, row = self.ws, self.row
         values = list(values)
@@ -164,6 +176,15 @@ class _Table:
                 if isinstance(kept, dict):
                     kept.pop(row, None)
 
+    def _next_sheet(self) -> None:
+        """Go on in a new sheet: xlsxwriter drops rows past a sheet's last one without a word
+        (a summary of a million pending requirements would have lost the last of them)."""
+        if self.continued is None:
+            raise ValueError(f"more than {SHEET_ROWS - 1} rows for one sheet")
+        self.ws.autofilter(0, 0, self.row, self.width - 1)
+        self.sheets += 1
+        self._begin(self.continued(self.sheets))
+
     def close(self, texts: Texts) -> None:
         if self.row == 0:
             self.row = 1
@@ -190,10 +211,9 @@ def write_xlsx(source: ReportSource, out: IO[bytes], texts: Texts,
         decided_sheets = (("cancel", "sheet_cancelled"), ("revise", "sheet_revised"),
                           ("keep", "sheet_kept"))
         for decision, sheet in decided_sheets:
-            _decided_sheet(wb.add_worksheet(_sheet_name(texts[sheet])), fm, texts, decision,
-                           source.decided(decision), counter)
-        _pending_sheet(wb.add_worksheet(_sheet_name(texts["sheet_pending"])), fm, texts,
-                       source.pending(), counter)
+            _decided_sheet(wb, texts[sheet], fm, texts, decision, source.decided(decision),
+                           counter)
+        _pending_sheet(wb, texts["sheet_pending"], fm, texts, source.pending(), counter)
         _reviewers_sheet(wb.add_worksheet(_sheet_name(texts["sheet_reviewers"])), fm, texts,
                          source)
         title = _title(source, texts)
@@ -219,11 +239,20 @@ def _abandon(wb: Workbook) -> None:
             handle.close()
 
 
-def _sheet_name(name: str) -> str:
-    """Excel's rules for sheet names: at most 31 characters, none of []:*?/\\."""
+def _sheet_name(name: str, part: int = 1) -> str:
+    """Excel's rules for sheet names: at most 31 characters, none of []:*?/\\; the ``part``-th
+    sheet of a list too long for one is "Name (2)", "Name (3)" ..."""
     for char in "[]:*?/\\":
         name = name.replace(char, " ")
-    return name[:31]
+    suffix = f" ({part})" if part > 1 else ""
+    return name[:31 - len(suffix)] + suffix
+
+
+def _list_sheet(wb: Workbook, name: str, fm: _Formats,
+                spec_columns: Sequence[tuple[str, float, Any]], freeze_cols: int) -> _Table:
+    """A list in a sheet named ``name``, going on in "``name`` (2)" ... past a sheet's rows."""
+    return _Table(wb.add_worksheet(_sheet_name(name)), fm, spec_columns, freeze_cols=freeze_cols,
+                  continued=lambda part: wb.add_worksheet(_sheet_name(name, part)))
 
 
 def _title(source: ReportSource, texts: Texts) -> str:
@@ -362,19 +391,19 @@ def _areas_sheet(wb: Workbook, fm: _Formats, source: ReportSource, texts: Texts)
     ws.insert_chart(len(areas) + 3, 1, chart)
 
 
-def _decided_sheet(ws: Worksheet, fm: _Formats, texts: Texts, decision: str,
+def _decided_sheet(wb: Workbook, name: str, fm: _Formats, texts: Texts, decision: str,
                    rows: Iterable[DecidedRow], counter: ProgressCounter) -> None:
     spec = columns.decided(decision)
-    table = _Table(ws, fm, fm.columns(spec, texts), freeze_cols=3)
+    table = _list_sheet(wb, name, fm, fm.columns(spec, texts), freeze_cols=3)
     for r in rows:
         table.add(columns.values(spec, r, texts))
         counter.tick()
     table.close(texts)
 
 
-def _pending_sheet(ws: Worksheet, fm: _Formats, texts: Texts, rows: Iterable[PendingRow],
-                   counter: ProgressCounter) -> None:
-    table = _Table(ws, fm, fm.columns(columns.PENDING, texts), freeze_cols=3)
+def _pending_sheet(wb: Workbook, name: str, fm: _Formats, texts: Texts,
+                   rows: Iterable[PendingRow], counter: ProgressCounter) -> None:
+    table = _list_sheet(wb, name, fm, fm.columns(columns.PENDING, texts), freeze_cols=3)
     for r in rows:
         table.add(columns.values(columns.PENDING, r, texts))
         counter.tick()
