@@ -29,6 +29,9 @@ from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.extensions import db
 from review_app.requirements.models import Area, Requirement
 
+#: The browser tests' fixtures (``browser``, ``live_server``, ``page`` ...), for every module.
+pytest_plugins = ["tests.browser_support"]
+
 PASSWORD = "correct horse 42"
 DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")

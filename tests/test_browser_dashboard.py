@@ -1,25 +1,20 @@
 """A manager opens the dashboard in a real Chromium, in Russian and Kazakh: the charts draw
 with the strict CSP, sorting works, the trend of one area opens, and it prints to PDF.
-An admin sets a deadline and the area's outlook follows. Same set-up as tests/test_browser.py."""
+An admin sets a deadline and the area's outlook follows. Same set-up as tests/browser_support.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from review_app.auth.models import GlobalRole
-from tests.conftest import World
-from tests.dashboard_support import decided_by, proposed_by
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
-    browser,
+from tests.browser_support import (
     expect,
-    live_server,
-    new_context,
-    page,
-    pytestmark,
-    screenshot,
+    pytestmark,  # noqa: F401 - skips the module without a browser (fails in CI)
     sign_in,
     sign_out,
 )
+from tests.conftest import World
+from tests.dashboard_support import decided_by, proposed_by
 
 pytestmark = [pytestmark, pytest.mark.browser]  # noqa: F811
 

@@ -9,22 +9,17 @@ from playwright.sync_api import Page, expect
 from review_app.duplicates import service
 from review_app.requirements.models import Decision, State
 from review_app.reviews.models import Action
+from tests.browser_support import (
+    IN_CI,
+    MISSING,
+    sign_in,
+)
 from tests.conftest import World, events, reload
 from tests.duplicates_support import (
     EXTINGUISHERS,
     EXTINGUISHERS_NEAR,
     EXTINGUISHERS_RENUMBERED,
     run_worker,
-)
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
-    IN_CI,
-    MISSING,
-    browser,
-    live_server,
-    new_context,
-    page,
-    screenshot,
-    sign_in,
 )
 
 pytestmark = pytest.mark.skipif(MISSING is not None and not IN_CI, reason=MISSING or "")

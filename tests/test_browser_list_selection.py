@@ -14,18 +14,13 @@ from review_app.extensions import db
 from review_app.justifications.models import JustificationTemplate
 from review_app.requirements.models import Decision, State
 from review_app.reviews.models import Action
-from tests.conftest import World, events, reload
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
+from tests.browser_support import (
     IN_CI,
     MISSING,
-    browser,
-    live_server,
-    new_context,
-    page,
-    screenshot,
     sign_in,
     sign_out,
 )
+from tests.conftest import World, events, reload
 
 pytestmark = pytest.mark.skipif(MISSING is not None and not IN_CI, reason=MISSING or "")
 

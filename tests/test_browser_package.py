@@ -12,18 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from review_app.auth.models import GlobalRole
-from tests.conftest import login_as, propose
-from tests.summaries_support import kill_group, start_worker, wait_until_serving
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
+from tests.browser_support import (
     MISSING,
     TIMEOUT_MS,
-    browser,
-    live_server,
-    new_context,
-    page,
-    screenshot,
     sign_in,
 )
+from tests.conftest import login_as, propose
+from tests.summaries_support import kill_group, start_worker, wait_until_serving
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]

@@ -9,22 +9,17 @@ import pytest
 from playwright.sync_api import expect
 
 from review_app.auth.models import GlobalRole
+from tests.browser_support import (
+    MISSING,
+    TIMEOUT_MS,
+    sign_in,
+)
 from tests.summaries_support import (
     kill_group,
     sheet_rows,
     start_worker,
     wait_until_serving,
     workbook,
-)
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
-    MISSING,
-    TIMEOUT_MS,
-    browser,
-    live_server,
-    new_context,
-    page,
-    screenshot,
-    sign_in,
 )
 
 pytestmark = [pytest.mark.browser,

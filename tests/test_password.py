@@ -10,17 +10,13 @@ import sqlalchemy as sa
 from review_app.audit import AuditEntry
 from review_app.auth.models import GlobalRole, User
 from review_app.extensions import db
-from tests.conftest import PASSWORD, login_as, page_text
-from tests.test_admin import shown_password, user_form
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
+from tests.browser_support import (
     IN_CI,
     MISSING,
-    browser,
-    live_server,
-    new_context,
-    screenshot,
     sign_in,
 )
+from tests.conftest import PASSWORD, login_as, page_text
+from tests.test_admin import shown_password, user_form
 
 NEW = "blue kettle on the roof"
 FORCED = "Choose your own password before you continue."
