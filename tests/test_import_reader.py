@@ -235,3 +235,18 @@ def test_first_rows_of_codes_survive_the_table_growing():
         2, 3, 2049, 5001]
     assert len(first) == 5000
     assert first.setdefault("", 7) == 7 and first.setdefault("", 8) == 7
+
+
+def test_two_codes_with_the_same_hash_are_two_codes(monkeypatch):
+    """The table keys on 64-bit hashes, and checks the code itself when one matches."""
+    from review_app.imports import validate
+
+    class Code(str):
+        def __hash__(self):
+            return 42  # every code collides
+
+    first = validate.FirstRows(capacity=4)
+    for n in range(50):
+        assert first.setdefault(Code(f"Б-{n}"), n + 2) == n + 2
+    assert [first.setdefault(Code(f"Б-{n}"), 999) for n in (0, 17, 49)] == [2, 19, 51]
+    assert len(first) == 50
