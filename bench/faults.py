@@ -153,26 +153,20 @@ def main() -> None:
     opts = argparse.Namespace(web_workers=args.web_workers, worker_class="sync", threads=1,
                               rq_workers=2)
     web, workers, port = load.start_server(opts, env)
-    stats = load.Stats()
+    ramp, duration = 30.0, 150.0
+    window_start = time.monotonic() + ramp  # people sign in over the ramp, then faults begin
+    stats = load.Stats(window_start, window_start + duration)
+    deadline = stats.deadline
     started_at = utcnow()
-    duration = 150.0
-    deadline = time.monotonic() + duration
-    threads = [threading.Thread(target=load.reviewer, args=(port, stats, e, u, c, s, span,
-                                                            deadline, i), daemon=True)
+    threads = [threading.Thread(target=load.reviewer, args=(port, stats, e, u, c, s, span, i),
+                                daemon=True)
                for i, (e, u, c, s) in enumerate(people)]
     threads += [threading.Thread(target=load.lead, args=(port, stats, f"lead{n:02d}@demo.kz",
-                                                         span, deadline, 100 + n), daemon=True)
+                                                         span, 100 + n), daemon=True)
                 for n in range(1, args.leads + 1)]
     for t in threads:
         t.start()
-    signing_in = time.monotonic()
-    while time.monotonic() - signing_in < 300:  # everyone signs in, then the clock starts
-        with stats.lock:
-            if len(stats.times["sign_in"]) >= len(threads):
-                break
-        time.sleep(0.5)
-    stats.deadline = deadline = time.monotonic() + duration
-    stats.go.set()
+    time.sleep(max(0.0, window_start - time.monotonic()))
     faults: dict[str, object] = {}
     errors_before = 0
 
@@ -214,7 +208,7 @@ def main() -> None:
         # 3. an import killed while it writes
         import_result: dict = {}
         importer = threading.Thread(target=load.admin_import, args=(
-            port, stats, import_path, time.monotonic() + 60, import_result), daemon=True)
+            port, stats, import_path, import_result), daemon=True)
         importer.start()
         for _ in range(600):
             if import_result.get("batch_id"):

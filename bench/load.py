@@ -291,7 +291,8 @@ def admin_import(port, stats, path: Path, result: dict):
         if not confirmed and f'action="{batch_url}/confirm"' in html:
             c.post("import_confirm", f"{batch_url}/confirm", {"csrf_token": token(html)})
             confirmed = True
-        if "data-status=\"applied\"" in html or "import-applied" in html:
+        if "import-applied" in html or "import-failed" in html:  # the status badge's class
+            result["outcome"] = "applied" if "import-applied" in html else "failed"
             break
         result["status_page"] = html[-300:]
         time.sleep(2)

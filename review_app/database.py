@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import os
 from typing import Any
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from review_app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -58,10 +61,29 @@ def configure_engine(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it (teardowns run in
+    # reverse order).
+    app.teardown_appcontext(lambda _exc: end_session())
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
         sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def end_session() -> None:
+    """Close the request's session, as Flask-SQLAlchemy's teardown would, except that a
+    connection cut after the request's last statement (PostgreSQL restarted, connections
+    terminated) does not turn a page already made into a 500: the closing ROLLBACK fails on the
+    dead connection, which the pool then drops. Nothing is lost: the server ended that
+    transaction itself, and a request's writes are committed before its response is made."""
+    try:
+        db.session.remove()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("database connection lost while closing the session: %s",
+                    type(error.orig).__name__)
+        db.session.remove()  # the broken connection is invalidated: this one closes cleanly
 
 
 def copy_rows(table: sa.Table, records: list[dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ from flask import Flask, g, has_request_context, request
 
 from review_app.audit.models import AuditAction, AuditEntry
 from review_app.auth.models import User
+from review_app.database import end_session
 from review_app.extensions import db
 from review_app.requirements.models import Area, Requirement
 
@@ -113,7 +114,7 @@ def _flush_pending(_exc: BaseException | None) -> None:
     if not pending:
         return
     # The request's transaction is over: end it first, so its locks are gone.
-    db.session.remove()
+    end_session()
     _write(pending)
 
 
