@@ -112,12 +112,7 @@ class Filters:
         if self.issuing_body:
             clauses.append(Requirement.issuing_body == self.issuing_body)
         if self.cost_min is not None:
-            # From the indexed copy of the reported cost (``cost_order``), not from the two
-            # tables it comes from: same answer, and an index range instead of a scan.
-            # (correlated on the requirement only: the list sorted by cost joins the table)
-            clauses.append(sa.select(cost_order.T.c.requirement_id)
-                           .where(cost_order.JOIN_ON, cost_order.T.c.reported >= self.cost_min)
-                           .correlate_except(cost_order.T).exists())
+            clauses.append(cost_order.at_least(self.cost_min))
         if self.scm == "with":
             clauses.append(Requirement.scm_cost_kzt.is_not(None))
         elif self.scm == "without":
