@@ -45,8 +45,8 @@ import sqlalchemy.orm as so
 
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.dashboard import rollups
-from review_app.requirements import cost_order
 from review_app.justifications.models import JustificationTemplate
+from review_app.requirements import cost_order
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.scm import demo as scm_demo
