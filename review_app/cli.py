@@ -13,6 +13,7 @@ from review_app import consistency, devserver
 from review_app.auth.models import GlobalRole, User
 from review_app.dashboard import rollups
 from review_app.extensions import db
+from review_app.requirements import cost_order
 from review_app.requirements.models import Requirement
 
 #: The demo data set ``make run`` adds to an empty database.
@@ -102,17 +103,19 @@ def check_history_command(limit: int) -> None:
     """
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Requirement))
     found = consistency.check(db.session)
-    rollup_problems = rollups.differences(db.session)
+    # The list's cost order is a derived cache too, rebuilt by the same command.
+    rollup_problems = rollups.differences(db.session) + cost_order.differences(db.session)
     for problem in rollup_problems[:limit]:
         click.echo(problem)
     if not found:
         click.echo(f"{total} requirement{'' if total == 1 else 's'} checked: "
                    "all agree with their history.")
         if not rollup_problems:
-            click.echo("The dashboard's rollups agree with a recount.")
+            click.echo("The dashboard's rollups and the list's cost order agree with a "
+                       "recount.")
             return
-        click.echo(f"{len(rollup_problems)} dashboard rollup rows disagree with a recount "
-                   "(flask rebuild-dashboard replaces them).", err=True)
+        click.echo(f"{len(rollup_problems)} dashboard rollup or cost order rows disagree with "
+                   "a recount (flask rebuild-dashboard replaces them).", err=True)
         raise SystemExit(1)
     for mismatch in found[:limit]:
         click.echo(str(mismatch))
@@ -124,11 +127,13 @@ def check_history_command(limit: int) -> None:
 
 @click.command("rebuild-dashboard")
 def rebuild_dashboard_command() -> None:
-    """Recount the dashboard's rollups from the requirements and their history (after a
-    script wrote requirements or events without the ORM)."""
+    """Recount the dashboard's rollups from the requirements and their history, and the
+    list's cost order from the requirements and their costs (after a script wrote
+    requirements, costs or events without the ORM)."""
     rollups.rebuild(db.session)
+    cost_order.rebuild(db.session)
     db.session.commit()
-    click.echo("The dashboard's rollups were recounted.")
+    click.echo("The dashboard's rollups and the list's cost order were recounted.")
 
 
 @click.command("create-user")

@@ -46,6 +46,7 @@ import sqlalchemy.orm as so
 from review_app.auth.models import AreaMembership, AreaRole, GlobalRole, User
 from review_app.dashboard import rollups
 from review_app.justifications.models import JustificationTemplate
+from review_app.requirements import cost_order
 from review_app.requirements.models import Area, Decision, Requirement, State, search_key
 from review_app.reviews.models import Action, ReviewEvent
 from review_app.scm import demo as scm_demo
@@ -497,7 +498,9 @@ def seed_demo(session: so.Session, *, seed: int, requirement_count: int = 10_000
         if rebuild:  # the planner must know the tables are large now
             session.execute(sa.text("ANALYZE requirements"))
             session.execute(sa.text("ANALYZE review_events"))
-    rollups.rebuild(session)  # the bulk inserts above bypass the session listeners
+    # The bulk inserts above bypass the session listeners.
+    rollups.rebuild(session)
+    cost_order.rebuild(session)
     return {"areas": len(AREAS), "users": user_count, **added}
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from review_app.dashboard import rollups
 from review_app.extensions import db
+from review_app.requirements import cost_order
 from tests.conftest import decide, login_as, propose
 
 
 def rollups_agree() -> list[str]:
-    """The stored rollups against a recount from requirements and events (empty: they agree)."""
+    """The stored rollups, and the list's cost order, against a recount from requirements,
+    costs and events (empty: they agree)."""
     db.session.expire_all()
-    return rollups.differences(db.session)
+    return rollups.differences(db.session) + cost_order.differences(db.session)
 
 
 def proposed_by(client, reviewer, reqs, decision="cancel"):

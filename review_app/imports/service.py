@@ -39,6 +39,7 @@ from review_app.extensions import db
 from review_app.imports.columns import COLUMNS
 from review_app.imports.reader import FileRefused, Layout, Limits, open_rows
 from review_app.imports.validate import Problem, RowValidator, excerpt, layout_problems
+from review_app.requirements import cost_order
 from review_app.requirements.export import review_headers
 from review_app.requirements.models import Area, Requirement, State, search_key
 from review_app.reviews import workflow
@@ -318,6 +319,7 @@ class _Writer:
         # with the cost the reports use, computed where they came with SCM inputs.
         rollups.add_requirements(db.session, [
             {**r, **_cost_fields(computed.get(r["code"]))} for r in records])
+        cost_order.refresh_codes(db.session.connection(), [r["code"] for r in records])
 
     def _insert_costs(self, records: list[dict[str, Any]]) -> dict[str, scm_compute.Cost]:
         """The computed costs of new requirements that came with SCM inputs, by code."""
@@ -391,7 +393,11 @@ class _Writer:
                                  "while the import wrote them")
         db.session.execute(sa.insert(ReviewEvent), events)
         if moved:
-            rollups.move_requirements(db.session, moved)  # the update bypasses the ORM
+            # The update bypasses the ORM (and its listeners).
+            rollups.move_requirements(db.session, moved)
+            cost_order.refresh(db.session.connection(), [
+                row["b_id"] for row, (_, changed, _) in zip(params, updates, strict=True)
+                if {"area_id", "annual_cost_kzt"} & set(changed)])
 
     def _update_each(self, updates: list[tuple[dict[str, Any], list[str]]]) -> None:
         if not updates:

@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 
 from review_app import keyset
 from review_app.duplicates.models import DuplicateMember
-from review_app.requirements import counting
+from review_app.requirements import cost_order, counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
 from review_app.scm.costs import CostTotals, reported_cost, reported_cost_sql, totals, totals_of_few
 
@@ -32,6 +32,10 @@ class SortKey:
     kind: str  # how cursor values are encoded: "str", "int" or "datetime"
     #: The row's value of ``column``, as the database compares it.
     value: Callable[[Requirement], Any]
+    #: The same value kept in ``cost_order``, which the list joins and sorts by when it is set
+    #: (an index serves it; ``column`` spans two tables and is for the queries that join
+    #: nothing: the export, review mode's "next").
+    indexed: Any = None
 
 
 #: Stands in for "never proposed" so the proposal-age sort has no NULLs to trip keyset pages.
@@ -56,8 +60,8 @@ SORTS: dict[str, SortKey] = {
     "-code": SortKey(Requirement.code, True, "str", lambda r: r.code),
     "title": SortKey(Requirement.title, False, "str", lambda r: r.title),
     "-title": SortKey(Requirement.title, True, "str", lambda r: r.title),
-    "-cost": SortKey(_cost, True, "int", _cost_of),
-    "cost": SortKey(_cost, False, "int", _cost_of),
+    "-cost": SortKey(_cost, True, "int", _cost_of, cost_order.T.c.reported),
+    "cost": SortKey(_cost, False, "int", _cost_of, cost_order.T.c.reported),
     "-updated": SortKey(Requirement.updated_at, True, "datetime", lambda r: r.updated_at),
     "updated": SortKey(Requirement.updated_at, False, "datetime", lambda r: r.updated_at),
     "waiting": SortKey(_proposed, False, "datetime", _proposed_of),
@@ -108,7 +112,7 @@ class Filters:
         if self.issuing_body:
             clauses.append(Requirement.issuing_body == self.issuing_body)
         if self.cost_min is not None:
-            clauses.append(reported_cost_sql()[0] >= self.cost_min)
+            clauses.append(cost_order.at_least(self.cost_min))
         if self.scm == "with":
             clauses.append(Requirement.scm_cost_kzt.is_not(None))
         elif self.scm == "without":
@@ -155,20 +159,28 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     backwards = before is not None and after is None
     token = before if backwards else after
     ascending = key.descending == backwards  # reading backwards flips the direction
-    stmt = sa.select(Requirement).where(*where).options(so.joinedload(Requirement.assignee))
+    stmt = sa.select(Requirement)
+    column, row_key = key.column, Requirement.id
+    if key.indexed is not None:
+        # Sorted by the indexed copy, tie broken by its own requirement id and the area read
+        # from it too: the (area, cost, id) index then hands the page over in order (a few
+        # ms, where sorting an area's rows by the cost over two tables took 120-370 ms).
+        stmt = stmt.join(cost_order.T, cost_order.JOIN_ON)
+        where = [cost_order.on_cost_order(clause) for clause in where]
+        column, row_key = key.indexed, cost_order.T.c.requirement_id
+    stmt = stmt.where(*where).options(so.joinedload(Requirement.assignee))
     if whole_rows:
         stmt = stmt.options(so.joinedload(Requirement.proposed_by))
     else:
         stmt = stmt.options(so.load_only(*LIST_COLUMNS, Requirement.proposed_at))
     if token:
         value, row_id = keyset.decode(token, key.kind, "id")
-        bound = sa.tuple_(key.column, Requirement.id)
+        bound = sa.tuple_(column, row_key)
         # Typed like the column: PostgreSQL would cast a bare int to ``integer`` and a cost
         # past 2^31 would fail.
-        seen = sa.tuple_(sa.literal(value, key.column.type), sa.literal(row_id, sa.Integer))
+        seen = sa.tuple_(sa.literal(value, column.type), sa.literal(row_id, sa.Integer))
         stmt = stmt.where(bound > seen if ascending else bound < seen)
-    order = (key.column.asc(), Requirement.id.asc()) if ascending else (
-        key.column.desc(), Requirement.id.desc())
+    order = (column.asc(), row_key.asc()) if ascending else (column.desc(), row_key.desc())
     stmt = stmt.order_by(*order).limit(size + 1)
     if (total is None or total.searched) and session.get_bind().dialect.name == "postgresql":
         rows = _searched_rows(session, stmt, counted=total is not None)

@@ -22,6 +22,7 @@ from review_app.auth.models import User
 from review_app.dashboard import rollups
 from review_app.database import copy_rows
 from review_app.extensions import db
+from review_app.requirements import cost_order
 from review_app.requirements.models import Requirement
 from review_app.reviews import workflow
 from review_app.reviews.workflow import PermissionDenied, WorkflowError
@@ -151,8 +152,9 @@ def recompute(code: str, actor: User) -> int:
         else:
             db.session.execute(sa.insert(workflow.ReviewEvent.__table__), batch)
     # The dashboard's money moves with the costs: one grouped delta (a few rows per area),
-    # as Core writes bypass its session listener.
+    # as Core writes bypass its session listener; so does the list's cost order.
     rollups.move_costs(db.session, moves)
+    cost_order.refresh(db.session.connection(), [u["b_id"] for u in updates])
     db.session.expire_all()
     return len(updates)
 
