@@ -222,6 +222,11 @@ def _forget(session: so.Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+#: Rows up to which the PostgreSQL upserts of one flush go as one statement (a workflow action:
+#: two tallies, a day, a waiting day); bulk writers' hundreds of keys stay one executemany each.
+_ONE_STATEMENT_ROWS = 32
+
+
 def _write(conn: sa.Connection, pending: _Pending) -> None:
     """Add the differences; in key order, so two transactions lock rows in the same order."""
     tallies = [{"area_id": k[0], "state": k[1], "decision": k[2],
@@ -229,14 +234,24 @@ def _write(conn: sa.Connection, pending: _Pending) -> None:
                for k, w in sorted(pending.tallies.items()) if any(w)]
     days = [{"area_id": k[0], "day": k[1], **{c: w[c] for c in KINDS}}
             for k, w in sorted(pending.days.items())]
-    if tallies:
-        _add(conn, AreaTally.__table__, ("area_id", "state", "decision"), TALLY, tallies)
-    if days:
-        _add(conn, DailyActivity.__table__, ("area_id", "day"), KINDS, days)
     waits = [{"area_id": k[0], "day": k[1], "proposals": n}
              for k, n in sorted(pending.waits.items()) if n]
-    if waits:
-        _add(conn, WaitingDay.__table__, ("area_id", "day"), ("proposals",), waits)
+    parts = [(table, keys, counters, rows) for table, keys, counters, rows in (
+        (AreaTally.__table__, ("area_id", "state", "decision"), TALLY, tallies),
+        (DailyActivity.__table__, ("area_id", "day"), KINDS, days),
+        (WaitingDay.__table__, ("area_id", "day"), ("proposals",), waits)) if rows]
+    if (conn.dialect.name == "postgresql" and len(parts) > 1
+            and sum(len(rows) for *_, rows in parts) <= _ONE_STATEMENT_ROWS):
+        _add_together(conn, parts)
+        return
+    for table, keys, counters, rows in parts:
+        _add(conn, table, keys, counters, rows)
+
+
+def _upsert(dialect, table: sa.Table, keys: tuple[str, ...], counters: tuple[str, ...]):
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters})
 
 
 def _add(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...],
@@ -244,10 +259,23 @@ def _add(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...],
     """INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n (PostgreSQL and SQLite), one
     statement executed for all the rows (a tariff change touches hundreds of keys)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters}),
-        rows)
+    conn.execute(_upsert(dialect, table, keys, counters), rows)
+
+
+def _add_together(conn: sa.Connection, parts: list[tuple[sa.Table, tuple[str, ...],
+                                                         tuple[str, ...], list[dict]]]) -> None:
+    """PostgreSQL: the upserts of one flush as one statement, the later tables as
+    data-modifying CTEs of the first: a proposal's tally, day and waiting day in one round trip
+    instead of three (its POST sent 10 statements, 3 of them these).
+
+    PostgreSQL runs the main statement first, then the unreferenced CTEs from the last written
+    to the first (checked with a sequence on 15: main 1, second CTE 2, first CTE 3), so the CTEs
+    are written in reverse: the rows are still locked tallies, days, waiting days, in key order,
+    as the separate statements of the bulk writers lock them."""
+    first, *later = [_upsert(postgresql, table, keys, counters).values(rows)
+                     for table, keys, counters, rows in parts]
+    conn.execute(first.add_cte(*(upsert.cte(f"rollup_{number}")
+                                 for number, upsert in reversed(list(enumerate(later))))))
 
 
 def add_requirements(session: so.Session, records: Iterable[Mapping[str, Any]]) -> None:
