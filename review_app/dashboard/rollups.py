@@ -21,6 +21,7 @@ the rollups disagree (``flask check-history`` runs it).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -248,7 +249,10 @@ def _write(conn: sa.Connection, pending: _Pending) -> None:
         _add(conn, table, keys, counters, rows)
 
 
+@functools.cache
 def _upsert(dialect, table: sa.Table, keys: tuple[str, ...], counters: tuple[str, ...]):
+    """The statement for one table, built once: building its SET clause (``excluded`` is a new
+    alias on each access) cost more CPU than sending it (2 ms of a proposal's 17)."""
     stmt = dialect.insert(table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters})
@@ -266,16 +270,34 @@ def _add_together(conn: sa.Connection, parts: list[tuple[sa.Table, tuple[str, ..
                                                          tuple[str, ...], list[dict]]]) -> None:
     """PostgreSQL: the upserts of one flush as one statement, the later tables as
     data-modifying CTEs of the first: a proposal's tally, day and waiting day in one round trip
-    instead of three (its POST sent 10 statements, 3 of them these).
+    instead of three (its POST sent 10 statements, 3 of them these)."""
+    shape = tuple((table, keys, counters, len(rows)) for table, keys, counters, rows in parts)
+    conn.exec_driver_sql(_together(conn.dialect, shape), {f"p{part}_{row}_{name}": value
+                                    for part, (*_, rows) in enumerate(parts)
+                                    for row, values in enumerate(rows)
+                                    for name, value in values.items()})
+
+
+@functools.cache
+def _together(dialect: sa.Dialect,
+              shape: tuple[tuple[sa.Table, tuple[str, ...], tuple[str, ...], int], ...]) -> str:
+    """The SQL of :func:`_add_together` for so many rows of each table, with a named parameter
+    per value, compiled once per shape (a proposal makes one or two). SQLAlchemy does not cache
+    a statement with a data-modifying CTE: compiled for each flush it cost 1.4 ms of CPU, more
+    than the three cached statements it replaces (0.55 ms) and the two round trips it saves.
 
     PostgreSQL runs the main statement first, then the unreferenced CTEs from the last written
     to the first (checked with a sequence on 15: main 1, second CTE 2, first CTE 3), so the CTEs
     are written in reverse: the rows are still locked tallies, days, waiting days, in key order,
     as the separate statements of the bulk writers lock them."""
-    first, *later = [_upsert(postgresql, table, keys, counters).values(rows)
-                     for table, keys, counters, rows in parts]
-    conn.execute(first.add_cte(*(upsert.cte(f"rollup_{number}")
-                                 for number, upsert in reversed(list(enumerate(later))))))
+    first, *later = [
+        _upsert(postgresql, table, keys, counters).values(
+            [{name: sa.bindparam(f"p{part}_{row}_{name}", type_=table.c[name].type)
+              for name in (*keys, *counters)} for row in range(count)])
+        for part, (table, keys, counters, count) in enumerate(shape)]
+    return str(first.add_cte(*(upsert.cte(f"rollup_{number}")
+                               for number, upsert in reversed(list(enumerate(later))))
+               ).compile(dialect=dialect))
 
 
 def add_requirements(session: so.Session, records: Iterable[Mapping[str, Any]]) -> None:
