@@ -106,6 +106,32 @@ def test_previous_next_and_skip_follow_the_filtered_list_in_its_order(client, te
     assert waiting[0].code in page_text(second) and "2 of 3" in page_text(second)
 
 
+def test_review_mode_over_a_list_sorted_by_cost_walks_it_in_that_order(client, team, world):
+    """The cost order is read from ``cost_order`` (indexed), as the list reads it: a computed
+    cost before the imported estimate, ties by id, no cost last."""
+    from review_app.scm.models import ScmCost
+
+    fire = team["fire"]
+    cheap = world.requirement(fire, code="C-1", annual_cost_kzt=10)
+    dear = world.requirement(fire, code="C-2", annual_cost_kzt=5)
+    none = world.requirement(fire, code="C-3", annual_cost_kzt=None)
+    middle = world.requirement(fire, code="C-4", annual_cost_kzt=1)
+    db.session.add(ScmCost(requirement_id=dear.id, central=500, low=400, high=600))
+    db.session.commit()
+    login_as(client, team["aigerim"])
+    seen, page = [], review(client, "list?area=07&sort=-cost", at="")
+    for _ in range(4):
+        seen.append(page_text(page))
+        html = page.get_data(as_text=True)
+        if 'data-key="next"' not in html:
+            break
+        nxt = html.split('data-key="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+        page = client.get(nxt.replace("&amp;", "&"))
+    order = [next(r.code for r in (cheap, dear, none, middle) if r.code in text)
+             for text in seen]
+    assert order == ["C-2", "C-1", "C-4", "C-3"]
+
+
 def test_a_stale_version_in_review_mode_keeps_the_text_and_shows_the_same_item(
         client, team, my_three):
     login_as(client, team["aigerim"])
