@@ -130,6 +130,9 @@ def test_review_mode_over_a_list_sorted_by_cost_walks_it_in_that_order(client, t
     order = [next(r.code for r in (cheap, dear, none, middle) if r.code in text)
              for text in seen]
     assert order == ["C-2", "C-1", "C-4", "C-3"]
+    # the first shows the cost it was sorted by: computed, with its range and the estimate
+    first = seen[0].split("Estimated annual compliance cost", 1)[1]
+    assert "500" in first and "400–600" in first and "computed from cost inputs" in first
 
 
 def test_a_stale_version_in_review_mode_keeps_the_text_and_shows_the_same_item(
