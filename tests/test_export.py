@@ -62,6 +62,22 @@ def test_csv_export_is_the_filtered_list_of_my_areas(client, setup):
     assert "Тахографы" not in str(everything)  # another area, never exported to her
 
 
+def test_an_export_sorted_by_cost_is_in_the_lists_order(client, world, setup):
+    """Sorted by cost, the export reads the same indexed order the list does: the computed
+    cost before the imported estimate, no cost last."""
+    from review_app.scm.models import ScmCost
+
+    rita, reqs = setup  # imported estimates: 1,500,000 (the world's default), 1,500,000, none
+    db.session.add(ScmCost(requirement_id=reqs[1].id, central=9_000_000, low=8_000_000,
+                           high=9_500_000))
+    db.session.commit()
+    login_as(client, rita)
+    rows = csv_rows(client.get("/requirements/export.csv?sort=-cost"))
+    assert [r[0] for r in rows[1:]] == [reqs[1].code, reqs[0].code, reqs[2].code]
+    rows = csv_rows(client.get("/requirements/export.csv?sort=cost"))
+    assert [r[0] for r in rows[1:]] == [reqs[2].code, reqs[0].code, reqs[1].code]
+
+
 def test_formulas_are_neutralised_in_csv(client, setup):
     rita, reqs = setup
     login_as(client, rita)
