@@ -38,7 +38,7 @@ from review_app.auth.models import User
 from review_app.errors import render_error
 from review_app.extensions import db
 from review_app.imports.columns import COLUMNS, fold_header
-from review_app.requirements import cost_order, listing
+from review_app.requirements import listing
 from review_app.requirements.models import Area, Requirement
 from review_app.reviews.workflow import decision_label, state_label
 from review_app.scm import compute as scm_compute
@@ -84,10 +84,7 @@ def _query(where: Sequence[sa.ColumnElement[bool]], sort: str, language: str) ->
     key = listing.SORTS[sort]
     assignee, proposer, decider = (so.aliased(User) for _ in range(3))
     area_name = getattr(Area, f"name_{language}", Area.name_ru)
-    column, row_key, where = key.column, Requirement.id, list(where)
-    if key.indexed is not None:  # by cost: the indexed copy, as the list sorts it
-        column, row_key = key.indexed, cost_order.T.c.requirement_id
-        where.append(cost_order.JOIN_ON)
+    column, row_key, where = key.column, key.row_key, [*where, *key.joins]
     order = (column.desc(), row_key.desc()) if key.descending else (column.asc(), row_key.asc())
     return (sa.select(
         Requirement.code, Area.code, Requirement.title, Requirement.text, Requirement.legal_act,

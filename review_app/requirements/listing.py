@@ -20,7 +20,7 @@ from review_app import keyset
 from review_app.duplicates.models import DuplicateMember
 from review_app.requirements import cost_order, counting
 from review_app.requirements.models import Decision, Requirement, State, search_key
-from review_app.scm.costs import CostTotals, reported_cost, reported_cost_sql, totals, totals_of_few
+from review_app.scm.costs import CostTotals, reported_cost, totals, totals_of_few
 
 MAX_QUERY = 200
 
@@ -32,23 +32,30 @@ class SortKey:
     kind: str  # how cursor values are encoded: "str", "int" or "datetime"
     #: The row's value of ``column``, as the database compares it.
     value: Callable[[Requirement], Any]
-    #: The same value kept in ``cost_order``, which the list joins and sorts by when it is set
-    #: (an index serves it; ``column`` spans two tables and is for the queries that join
-    #: nothing: the export, review mode's "next").
-    indexed: Any = None
+    #: The id that breaks ties, from the same table as ``column`` (so one index serves both).
+    row_key: Any = field(default_factory=lambda: Requirement.id)  # a descriptor: no plain default
+    #: Conditions joining the table ``column`` comes from when it is not ``requirements``
+    #: (the list, review mode's "next" and the export add them to their filter).
+    joins: tuple[sa.ColumnElement[bool], ...] = ()
 
 
 #: Stands in for "never proposed" so the proposal-age sort has no NULLs to trip keyset pages.
 NEVER = datetime(9999, 12, 31)
 
-#: The cost the reports use (computed from approved SCM inputs, else the imported estimate).
-_cost = sa.func.coalesce(reported_cost_sql()[0], -1)
 _proposed = sa.func.coalesce(Requirement.proposed_at, NEVER)
 
 
 def _cost_of(row: Requirement) -> int:
     central = reported_cost(row).central
-    return -1 if central is None else central
+    return cost_order.NO_COST if central is None else central
+
+
+def _by_cost(descending: bool) -> SortKey:
+    """The cost the reports use (computed from approved SCM inputs, else the imported
+    estimate), read from its indexed copy in ``cost_order``: over the two tables it comes from
+    no index serves the sort (120-370 ms an area's page at a million requirements)."""
+    return SortKey(cost_order.T.c.reported, descending, "int", _cost_of,
+                   cost_order.T.c.requirement_id, (cost_order.JOIN_ON,))
 
 
 def _proposed_of(row: Requirement) -> datetime:
@@ -60,8 +67,8 @@ SORTS: dict[str, SortKey] = {
     "-code": SortKey(Requirement.code, True, "str", lambda r: r.code),
     "title": SortKey(Requirement.title, False, "str", lambda r: r.title),
     "-title": SortKey(Requirement.title, True, "str", lambda r: r.title),
-    "-cost": SortKey(_cost, True, "int", _cost_of, cost_order.T.c.reported),
-    "cost": SortKey(_cost, False, "int", _cost_of, cost_order.T.c.reported),
+    "-cost": _by_cost(True),
+    "cost": _by_cost(False),
     "-updated": SortKey(Requirement.updated_at, True, "datetime", lambda r: r.updated_at),
     "updated": SortKey(Requirement.updated_at, False, "datetime", lambda r: r.updated_at),
     "waiting": SortKey(_proposed, False, "datetime", _proposed_of),
@@ -160,14 +167,12 @@ def fetch_page(session: so.Session, where: list[sa.ColumnElement[bool]], sort: s
     token = before if backwards else after
     ascending = key.descending == backwards  # reading backwards flips the direction
     stmt = sa.select(Requirement)
-    column, row_key = key.column, Requirement.id
-    if key.indexed is not None:
-        # Sorted by the indexed copy, tie broken by its own requirement id and the area read
-        # from it too: the (area, cost, id) index then hands the page over in order (a few
-        # ms, where sorting an area's rows by the cost over two tables took 120-370 ms).
-        stmt = stmt.join(cost_order.T, cost_order.JOIN_ON)
+    column, row_key = key.column, key.row_key
+    if key.joins:
+        # Sorted by cost's indexed copy: the area read from it too, so that the (area, cost,
+        # id) index hands the page over in order.
+        stmt = stmt.join(cost_order.T, sa.and_(*key.joins))
         where = [cost_order.on_cost_order(clause) for clause in where]
-        column, row_key = key.indexed, cost_order.T.c.requirement_id
     stmt = stmt.where(*where).options(so.joinedload(Requirement.assignee))
     if whole_rows:
         stmt = stmt.options(so.joinedload(Requirement.proposed_by))
@@ -228,17 +233,18 @@ def _searched_rows(session: so.Session, stmt: sa.Select, *, counted: bool) -> li
     and a page of them is quickly found in the list's order. Either way the rows are the same;
     only the time differs.
     """
+    def read() -> list[Requirement]:
+        return list(session.scalars(stmt).unique())
+
     budget = rows_budget_ms()
     if not budget:  # switched off: the planner's plan, however long it takes
-        return list(session.scalars(stmt).unique())
+        return read()
     try:
-        return _with_settings(session, {"statement_timeout": f"{budget}ms"},
-                              lambda: list(session.scalars(stmt).unique()))
+        return _with_settings(session, {"statement_timeout": f"{budget}ms"}, read)
     except sa.exc.OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != counting.QUERY_CANCELED:
             raise
-    return _with_settings(session, _BY_BITMAP if counted else _BY_WALK,
-                          lambda: list(session.scalars(stmt).unique()))
+    return _with_settings(session, _BY_BITMAP if counted else _BY_WALK, read)
 
 
 def _with_settings(session: so.Session, settings: dict[str, str], read: Callable[[], Any]) -> Any:

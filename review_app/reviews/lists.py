@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from review_app import permissions
 from review_app.auth.models import User
 from review_app.extensions import db
-from review_app.requirements import cost_order, listing
+from review_app.requirements import listing
 from review_app.requirements.forms import parse_filters
 from review_app.requirements.models import Requirement, State
 from review_app.requirements.queries import assignable_people, visible_areas
@@ -191,14 +191,8 @@ def scope(origin: Origin, user: User) -> Scope | None:
     else:
         key = listing.SORTS[filters.sort]
         where = [permissions.visible_area_filter(user)]
-    where = [*where, *filters.where(user.id)]
-    columns = (key.column, Requirement.id)
-    if key.indexed is not None:
-        # Sorted by cost: walk the indexed copy in ``cost_order`` as the list does (the
-        # condition joins it), not a cost computed over two tables for every row.
-        where, columns = [*where, cost_order.JOIN_ON], (key.indexed, cost_order.T.c.requirement_id)
-    return Scope(where, columns, key.descending, (key.kind, "id"),
-                 lambda r: (key.value(r), r.id))
+    return Scope([*where, *filters.where(user.id), *key.joins], (key.column, key.row_key),
+                 key.descending, (key.kind, "id"), lambda r: (key.value(r), r.id))
 
 
 @dataclass(frozen=True)
